@@ -1,0 +1,649 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Unicode;
+using NLog;
+using PollChat.Common.Framing;
+using PollChat.Common.Net;
+using PollChat.Common.Protocol;
+
+namespace PollChat.Server;
+
+/// <summary>
+/// The chat server: one thread, one <see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>
+/// loop over the listener, every client and a wake-up socket. It owns the registry of connections
+/// and names and decides what every frame means; <see cref="ClientConnection"/> owns each
+/// client's socket and buffers, and the framing in Common knows nothing of either.
+/// Other threads talk to the loop only through <see cref="Post"/>.
+/// </summary>
+public sealed class ChatServer : IDisposable
+{
+    /// <summary>One client may not hog an iteration: after this many bytes the others get their turn.</summary>
+    private const int MaxReadBytesPerClientPerIteration = 64 * 1024;
+
+    /// <summary>Accepting a burst of connections is bounded the same way, so chat keeps flowing during a connect storm.</summary>
+    private const int MaxAcceptsPerIteration = 256;
+
+    /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
+    private const int MaxSelectWaitMilliseconds = 60_000;
+
+    private static readonly Logger Log = LogManager.GetCurrentClassLogger();
+
+    private readonly ServerOptions _options;
+    private readonly WakeSignal _wake = new();
+    private readonly ConcurrentQueue<Action> _posted = new();
+
+    private readonly List<ClientConnection> _connections = [];
+    private readonly Dictionary<Socket, ClientConnection> _bySocket = [];
+    private readonly Dictionary<string, ClientConnection> _byName = new(StringComparer.OrdinalIgnoreCase);
+
+    // Every client waits for its name with the same timeout and closes with the same timeout,
+    // so these queues are in deadline order and a timer check only looks at their heads.
+    private readonly Queue<ClientConnection> _nameDeadlines = new();
+    private readonly List<ClientConnection> _closing = [];
+    private readonly List<ClientConnection> _departures = [];
+    private List<ClientConnection> _pendingOutput = [];
+    private List<ClientConnection> _stillPending = [];
+
+    // Select rewrites the lists it is given, so they are rebuilt every iteration from these reused objects.
+    private readonly List<Socket> _readList = [];
+    private readonly List<Socket> _writeList = [];
+
+    private readonly byte[] _discard = new byte[4096];
+    private byte[] _relayScratch = new byte[4096];
+
+    private Socket? _listener;
+    private long _nextConnectionId;
+    private bool _shuttingDown;
+    private bool _stopped;
+    private long _messagesRelayed;
+
+    public ChatServer(ServerOptions options) => _options = options;
+
+    /// <summary>The address the listener is bound to; set by <see cref="Start"/>.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Number of users currently chatting, for tests and the shutdown summary. Loop thread only.</summary>
+    internal int ChattingCount => _byName.Count;
+
+    /// <summary>
+    /// Binds and listens. Port 0 picks a free port; <see cref="LocalEndPoint"/> tells which.
+    /// </summary>
+    /// <exception cref="SocketException">The address cannot be bound (in use, not local, no permission).</exception>
+    public IPEndPoint Start()
+    {
+        IPAddress address = ResolveHost(_options.Host);
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(address, _options.Port));
+            listener.Listen(512);
+            listener.Blocking = false;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        _listener = listener;
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        Log.Info("Listening on {Endpoint}", LocalEndPoint);
+        return LocalEndPoint;
+    }
+
+    /// <summary>Runs the loop on the calling thread until a shutdown has closed every connection.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="Start"/> was not called.</exception>
+    public void Run()
+    {
+        if (_listener is null)
+        {
+            throw new InvalidOperationException("Start the server before running it.");
+        }
+
+        while (!_stopped)
+        {
+            BuildSelectLists();
+            WaitForReadiness();
+            long now = Environment.TickCount64;
+            bool listenerReady = false;
+            foreach (Socket socket in _readList)
+            {
+                if (socket == _wake.Socket)
+                {
+                    RunPostedActions();
+                }
+                else if (socket == _listener)
+                {
+                    listenerReady = true;
+                }
+            }
+
+            if (listenerReady)
+            {
+                AcceptNewConnections(now);
+            }
+
+            ReadReadyClients(now);
+            FlushPendingOutput();
+            RunTimers(now);
+            CloseMarkedConnections();
+            _stopped = _shuttingDown && _connections.Count == 0;
+        }
+
+        Log.Info("Stopped after relaying {Messages} messages", _messagesRelayed);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread at its next iteration. Safe from any thread.</summary>
+    public void Post(Action action)
+    {
+        _posted.Enqueue(action);
+        _wake.Wake();
+    }
+
+    /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
+    public void RequestShutdown() => Post(BeginShutdown);
+
+    public void Dispose()
+    {
+        foreach (ClientConnection client in _connections)
+        {
+            client.Dispose();
+        }
+
+        _listener?.Dispose();
+        _wake.Dispose();
+    }
+
+    // ---- One iteration, in order -------------------------------------------------------
+
+    private void BuildSelectLists()
+    {
+        _readList.Clear();
+        _writeList.Clear();
+        _readList.Add(_wake.Socket);
+        if (_listener is not null)
+        {
+            _readList.Add(_listener);
+        }
+
+        foreach (ClientConnection client in _connections)
+        {
+            _readList.Add(client.Socket);
+        }
+
+        foreach (ClientConnection client in _pendingOutput)
+        {
+            if (!client.IsDisposed && !client.PeerGone)
+            {
+                _writeList.Add(client.Socket);
+            }
+        }
+    }
+
+    private void WaitForReadiness()
+    {
+        int waitMilliseconds = MillisecondsToNextTimer(Environment.TickCount64);
+        int microseconds = waitMilliseconds < 0 ? -1 : waitMilliseconds * 1000;
+        Socket.Select(_readList, _writeList.Count > 0 ? _writeList : null, null, microseconds);
+    }
+
+    private void RunPostedActions()
+    {
+        _wake.Drain();
+        while (_posted.TryDequeue(out Action? action))
+        {
+            action();
+        }
+    }
+
+    private void AcceptNewConnections(long now)
+    {
+        for (int i = 0; i < MaxAcceptsPerIteration && _listener is not null; i++)
+        {
+            Socket socket;
+            try
+            {
+                socket = _listener.Accept();
+            }
+            catch (SocketException e) when (Disconnects.Classify(e.SocketErrorCode) != DisconnectKind.Error)
+            {
+                return; // Would block (nothing left to accept) or the peer gave up while queued.
+            }
+            catch (SocketException e)
+            {
+                Log.Warn("Accept failed: {Error}", e.SocketErrorCode);
+                return;
+            }
+
+            socket.Blocking = false;
+            socket.NoDelay = true;
+            var client = new ClientConnection(socket, ++_nextConnectionId, now + (long)_options.NameTimeout.TotalMilliseconds);
+            client.Index = _connections.Count;
+            _connections.Add(client);
+            _bySocket.Add(socket, client);
+            Log.Debug("Connection #{Id} from {Endpoint}", client.Id, client.Endpoint);
+
+            if (_connections.Count - _closing.Count > _options.MaxClients)
+            {
+                Disconnect(client, CloseReason.ServerFull, Notices.ServerFull(_options.MaxClients), now);
+            }
+            else
+            {
+                _nameDeadlines.Enqueue(client);
+            }
+        }
+    }
+
+    private void ReadReadyClients(long now)
+    {
+        foreach (Socket socket in _readList)
+        {
+            if (_bySocket.TryGetValue(socket, out ClientConnection? client))
+            {
+                ReadFrom(client, now);
+            }
+        }
+    }
+
+    private void FlushPendingOutput()
+    {
+        _stillPending.Clear();
+        foreach (ClientConnection client in _pendingOutput)
+        {
+            if (client.IsDisposed || client.PeerGone)
+            {
+                client.InPendingList = false;
+                continue;
+            }
+
+            SocketError error = client.Flush();
+            DisconnectKind kind = Disconnects.Classify(error);
+            if (error != SocketError.Success && kind != DisconnectKind.WouldBlock)
+            {
+                client.PeerGone = true;
+                Disconnect(client, kind == DisconnectKind.Reset ? CloseReason.ConnectionReset : CloseReason.SocketError, notice: null, Environment.TickCount64, detail: error.ToString());
+            }
+
+            if (client.Outbound.HasPending && !client.PeerGone)
+            {
+                _stillPending.Add(client);
+            }
+            else
+            {
+                client.InPendingList = false;
+            }
+        }
+
+        (_pendingOutput, _stillPending) = (_stillPending, _pendingOutput);
+    }
+
+    private void RunTimers(long now)
+    {
+        while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
+        {
+            _nameDeadlines.Dequeue();
+            if (client.State == ClientState.AwaitingName)
+            {
+                Disconnect(client, CloseReason.NameTimeout, Notices.NameTimeout(_options.NameTimeout), now);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The one place connections end. Announces departures, half-closes clients whose goodbye is
+    /// out, and disposes those that are done: peer gone, FIN exchanged, or out of time.
+    /// </summary>
+    private void CloseMarkedConnections()
+    {
+        long now = Environment.TickCount64;
+        // Announcing a departure can overflow another client and add it here, so index, not foreach.
+        for (int i = 0; i < _departures.Count; i++)
+        {
+            ClientConnection gone = _departures[i];
+            if (!_shuttingDown)
+            {
+                string how = CloseReasons.ForOthers(gone.CloseReason!.Value);
+                BroadcastNotice(Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
+            }
+        }
+
+        _departures.Clear();
+
+        int kept = 0;
+        for (int i = 0; i < _closing.Count; i++)
+        {
+            ClientConnection client = _closing[i];
+            bool done = client.PeerGone || CloseReasons.AbortsAtOnce(client.CloseReason!.Value) || now >= client.CloseDeadline;
+            if (!done && !client.Outbound.HasPending && !client.SentFin)
+            {
+                client.SendFin();
+                done = client.PeerGone;
+            }
+
+            if (done)
+            {
+                RemoveConnection(client);
+            }
+            else
+            {
+                _closing[kept++] = client;
+            }
+        }
+
+        _closing.RemoveRange(kept, _closing.Count - kept);
+    }
+
+    // ---- Reading and what frames mean ---------------------------------------------------
+
+    private void ReadFrom(ClientConnection client, long now)
+    {
+        int budget = MaxReadBytesPerClientPerIteration;
+        while (budget > 0 && !client.PeerGone)
+        {
+            SocketError error;
+            int received = client.State == ClientState.Closing
+                ? client.ReceiveAndDiscard(_discard, out error)
+                : client.Receive(out error);
+            DisconnectKind kind = Disconnects.ClassifyReceive(received, error);
+            if (received > 0)
+            {
+                budget -= received;
+                DecodeFrames(client, now);
+                continue;
+            }
+
+            if (kind == DisconnectKind.WouldBlock)
+            {
+                return;
+            }
+
+            client.PeerGone = true;
+            CloseReason reason = kind switch
+            {
+                DisconnectKind.ClosedByPeer => CloseReason.ClosedByPeer,
+                DisconnectKind.Reset => CloseReason.ConnectionReset,
+                _ => CloseReason.SocketError,
+            };
+            Disconnect(client, reason, notice: null, now, detail: kind == DisconnectKind.Error ? error.ToString() : null);
+            return;
+        }
+    }
+
+    private void DecodeFrames(ClientConnection client, long now)
+    {
+        while (client.State != ClientState.Closing)
+        {
+            bool awaitingName = client.State == ClientState.AwaitingName;
+            int limit = awaitingName ? _options.MaxUsernameBytes : _options.MaxMessageBytes;
+            FrameReadStatus status = client.Inbound.TryRead(limit, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
+            if (status == FrameReadStatus.NeedMoreData)
+            {
+                return;
+            }
+
+            if (status == FrameReadStatus.Invalid)
+            {
+                string what = FrameHeader.Describe(error, declared, limit);
+                if (awaitingName && error == FrameError.LengthOverLimit)
+                {
+                    Disconnect(client, CloseReason.NameRejected, Notices.NameRejected($"the name is longer than {limit} bytes"), now, detail: what);
+                }
+                else
+                {
+                    Disconnect(client, CloseReason.BadFrame, Notices.BadFrame(what), now, detail: what);
+                }
+
+                return;
+            }
+
+            if (awaitingName)
+            {
+                HandleName(client, payload, now);
+            }
+            else
+            {
+                HandleMessage(client, payload, now);
+            }
+        }
+    }
+
+    private void HandleName(ClientConnection client, ReadOnlySpan<byte> payload, long now)
+    {
+        string? problem = Username.Validate(payload, _options.MaxUsernameBytes);
+        if (problem is not null)
+        {
+            Disconnect(client, CloseReason.NameRejected, Notices.NameRejected(problem), now, detail: problem);
+            return;
+        }
+
+        string name = Encoding.UTF8.GetString(payload);
+        if (_byName.ContainsKey(name))
+        {
+            Disconnect(client, CloseReason.NameRejected, Notices.NameTaken(name), now, detail: $"'{name}' is taken");
+            return;
+        }
+
+        var others = _byName.Keys.ToList();
+        client.AcceptName(name);
+        _byName.Add(name, client);
+        Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
+        SendNotice(client, Notices.Welcome(name, others), now);
+        BroadcastNotice(Notices.Joined(name, _byName.Count), except: client, now);
+    }
+
+    private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)
+    {
+        if (payload.IsEmpty)
+        {
+            return; // Nothing to say; classic clients never send it, and relaying it would show a blank line.
+        }
+
+        if (!Utf8.IsValid(payload))
+        {
+            Log.Info("#{Id} {User} sent a message that is not valid UTF-8 ({Bytes} bytes); refused", client.Id, client.Name, payload.Length);
+            SendNotice(client, Notices.InvalidUtf8, now);
+            return;
+        }
+
+        if (payload[0] == (byte)'/')
+        {
+            if (payload.Length > 1 && payload[1] == (byte)'/')
+            {
+                Relay(client, payload[1..], now); // "//text" is how a user says "/text" literally.
+            }
+            else
+            {
+                RunCommand(client, Encoding.UTF8.GetString(payload), now);
+            }
+
+            return;
+        }
+
+        Relay(client, payload, now);
+    }
+
+    private void RunCommand(ClientConnection client, string line, long now)
+    {
+        string command = line.Split(' ', 2)[0];
+        if (command.Equals("/quit", StringComparison.OrdinalIgnoreCase))
+        {
+            SendNotice(client, Notices.Goodbye(client.Name!), now);
+            Disconnect(client, CloseReason.Quit, notice: null, now);
+            return;
+        }
+
+        SendNotice(client, Notices.UnknownCommand(command), now);
+    }
+
+    // ---- Writing ------------------------------------------------------------------------
+
+    /// <summary>Relays a message as [name frame][message frame], encoded once and copied to each recipient.</summary>
+    private void Relay(ClientConnection sender, ReadOnlySpan<byte> message, long now)
+    {
+        if (Log.IsDebugEnabled)
+        {
+            Log.Debug("#{Id} {User} said {Bytes} bytes", sender.Id, sender.Name, message.Length);
+        }
+
+        ReadOnlySpan<byte> pair = EncodePair(sender.NameFrame, message);
+        foreach (ClientConnection recipient in _connections)
+        {
+            if (recipient != sender && recipient.State == ClientState.Chatting)
+            {
+                Enqueue(recipient, pair, now);
+            }
+        }
+
+        _messagesRelayed++;
+    }
+
+    private void BroadcastNotice(string text, ClientConnection? except, long now)
+    {
+        ReadOnlySpan<byte> pair = EncodePair(ServerNameFrame, Encoding.UTF8.GetBytes(text));
+        foreach (ClientConnection recipient in _connections)
+        {
+            if (recipient != except && recipient.State == ClientState.Chatting)
+            {
+                Enqueue(recipient, pair, now);
+            }
+        }
+    }
+
+    private void SendNotice(ClientConnection client, string text, long now) =>
+        Enqueue(client, Frame.EncodePair(ServerSender.Name, text), now);
+
+    private static readonly byte[] ServerNameFrame = Frame.Encode(ServerSender.Name);
+
+    private ReadOnlySpan<byte> EncodePair(byte[] nameFrame, ReadOnlySpan<byte> message)
+    {
+        int length = nameFrame.Length + Frame.EncodedLength(message.Length);
+        if (_relayScratch.Length < length)
+        {
+            _relayScratch = new byte[Math.Max(length, _relayScratch.Length * 2)];
+        }
+
+        nameFrame.CopyTo(_relayScratch, 0);
+        Frame.Write(_relayScratch.AsSpan(nameFrame.Length), message);
+        return _relayScratch.AsSpan(0, length);
+    }
+
+    /// <summary>Queues bytes for a client; a client that would exceed its output limit is dropped instead, so nobody waits for it.</summary>
+    private void Enqueue(ClientConnection client, ReadOnlySpan<byte> bytes, long now)
+    {
+        if (client.PeerGone || client.IsDisposed)
+        {
+            return;
+        }
+
+        if (!client.Outbound.TryAppend(bytes, _options.MaxPendingOutputBytes))
+        {
+            client.Outbound.Clear();
+            Disconnect(client, CloseReason.OutputOverflow, notice: null, now,
+                detail: $"over {_options.MaxPendingOutputBytes} bytes waiting to be sent");
+            return;
+        }
+
+        if (!client.InPendingList)
+        {
+            client.InPendingList = true;
+            _pendingOutput.Add(client);
+        }
+    }
+
+    // ---- Closing -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Marks a client for closing, once: logs the reason, frees its name, queues a last notice
+    /// for it if there is one, and leaves the socket to <see cref="CloseMarkedConnections"/>.
+    /// Never disposes anything, so it is safe in the middle of any loop.
+    /// </summary>
+    private void Disconnect(ClientConnection client, CloseReason reason, string? notice, long now, string? detail = null)
+    {
+        bool wasChatting = client.State == ClientState.Chatting;
+        if (!client.MarkClosing(reason, now + (long)_options.CloseTimeout.TotalMilliseconds))
+        {
+            return;
+        }
+
+        Log.Log(CloseReasons.LogLevelFor(reason), "#{Id} {User} from {Endpoint} closed: {Reason}{Detail}",
+            client.Id, client.Name ?? "(no name)", client.Endpoint, reason, detail is null ? "" : " (" + detail + ")");
+
+        if (notice is not null && !CloseReasons.AbortsAtOnce(reason))
+        {
+            Enqueue(client, Frame.EncodePair(ServerSender.Name, notice), now);
+        }
+
+        if (wasChatting)
+        {
+            _byName.Remove(client.Name!);
+            _departures.Add(client);
+        }
+
+        _closing.Add(client);
+    }
+
+    private void RemoveConnection(ClientConnection client)
+    {
+        int last = _connections.Count - 1;
+        ClientConnection moved = _connections[last];
+        _connections[client.Index] = moved;
+        moved.Index = client.Index;
+        _connections.RemoveAt(last);
+        _bySocket.Remove(client.Socket);
+        client.Dispose();
+    }
+
+    private void BeginShutdown()
+    {
+        if (_shuttingDown)
+        {
+            return;
+        }
+
+        _shuttingDown = true;
+        Log.Info("Shutting down: closing the listener and {Count} connections", _connections.Count);
+        _listener?.Dispose();
+        _listener = null;
+        long now = Environment.TickCount64;
+        foreach (ClientConnection client in _connections)
+        {
+            Disconnect(client, CloseReason.ServerShutdown, ServerSender.ShuttingDownNotice, now);
+        }
+    }
+
+    // ---- Helpers -------------------------------------------------------------------------
+
+    private int MillisecondsToNextTimer(long now)
+    {
+        long next = long.MaxValue;
+        if (_nameDeadlines.TryPeek(out ClientConnection? waiting))
+        {
+            next = waiting.NameDeadline;
+        }
+
+        foreach (ClientConnection client in _closing)
+        {
+            next = Math.Min(next, client.CloseDeadline);
+        }
+
+        if (_departures.Count > 0)
+        {
+            next = now;
+        }
+
+        return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        if (IPAddress.TryParse(host, out IPAddress? address))
+        {
+            return address;
+        }
+
+        return Dns.GetHostAddresses(host).FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net.Sockets;
+using PollChat.Common.Framing;
+
+namespace PollChat.Server;
+
+internal enum ClientState
+{
+    /// <summary>Connected; the first frame (the username) has not arrived yet.</summary>
+    AwaitingName,
+
+    /// <summary>Named and registered: receives relayed messages.</summary>
+    Chatting,
+
+    /// <summary>Marked for close: flushing a last notice, then waiting briefly for the peer's FIN.</summary>
+    Closing,
+}
+
+/// <summary>
+/// One client's whole state: its socket, the bytes it sent that are not yet a frame, the bytes
+/// waiting to go to it, and where it is in its life. Only the loop thread touches it. It does
+/// socket I/O for itself but never decides what a frame means; that is <see cref="ChatServer"/>'s job.
+/// </summary>
+internal sealed class ClientConnection
+{
+    public ClientConnection(Socket socket, long id, long nameDeadline)
+    {
+        Socket = socket;
+        Id = id;
+        Endpoint = socket.RemoteEndPoint?.ToString() ?? "unknown";
+        NameDeadline = nameDeadline;
+    }
+
+    /// <summary>Non-blocking; disposed only by the loop's close phase.</summary>
+    public Socket Socket { get; }
+
+    /// <summary>Connection number since start, for logs: endpoints are reused, ids are not.</summary>
+    public long Id { get; }
+
+    /// <summary>The peer's address and port, captured once: after a reset the socket can no longer tell.</summary>
+    public string Endpoint { get; }
+
+    public ClientState State { get; set; } = ClientState.AwaitingName;
+
+    /// <summary>The registered username; null until the name frame is accepted.</summary>
+    public string? Name { get; private set; }
+
+    /// <summary>The username already framed, so a relay copies bytes instead of encoding the name again.</summary>
+    public byte[] NameFrame { get; private set; } = [];
+
+    /// <summary>Received bytes not yet returned as frames.</summary>
+    public FrameReader Inbound { get; } = new();
+
+    /// <summary>Bytes queued for this client and not yet accepted by its socket.</summary>
+    public OutboundBuffer Outbound { get; } = new();
+
+    /// <summary>When, in loop milliseconds, an unnamed connection is given up on.</summary>
+    public long NameDeadline { get; }
+
+    /// <summary>When, in loop milliseconds, a closing connection is closed whether or not its goodbye got out.</summary>
+    public long CloseDeadline { get; private set; }
+
+    public CloseReason? CloseReason { get; private set; }
+
+    /// <summary>Set once the socket says the peer closed or failed: nothing more can be sent.</summary>
+    public bool PeerGone { get; set; }
+
+    /// <summary>Our FIN was sent after the last queued byte; from then on only the peer's FIN is awaited.</summary>
+    public bool SentFin { get; private set; }
+
+    /// <summary>Whether <see cref="ChatServer"/> currently lists this client as having pending output.</summary>
+    public bool InPendingList { get; set; }
+
+    /// <summary>Position in the server's connection list, for removal without a search.</summary>
+    public int Index { get; set; }
+
+    public bool IsDisposed { get; private set; }
+
+    public void AcceptName(string name)
+    {
+        Name = name;
+        NameFrame = Frame.Encode(name);
+        State = ClientState.Chatting;
+    }
+
+    /// <summary>Enters <see cref="ClientState.Closing"/>; returns false if already closing, so the caller logs and announces only once.</summary>
+    public bool MarkClosing(CloseReason reason, long closeDeadline)
+    {
+        if (State == ClientState.Closing)
+        {
+            return false;
+        }
+
+        State = ClientState.Closing;
+        CloseReason = reason;
+        CloseDeadline = closeDeadline;
+        return true;
+    }
+
+    /// <summary>Receives once into the frame reader. Returns the byte count; 0 with <paramref name="error"/> set when nothing was read.</summary>
+    public int Receive(out SocketError error)
+    {
+        Span<byte> space = Inbound.GetReceiveSpan();
+        int received = Socket.Receive(space, SocketFlags.None, out error);
+        if (error == SocketError.Success && received > 0)
+        {
+            Inbound.CommitReceived(received);
+        }
+
+        return error == SocketError.Success ? received : 0;
+    }
+
+    /// <summary>Receives once and throws the bytes away: a closing client's input no longer matters, but must be drained so our FIN is not turned into a reset.</summary>
+    public int ReceiveAndDiscard(Span<byte> scratch, out SocketError error)
+    {
+        int received = Socket.Receive(scratch, SocketFlags.None, out error);
+        return error == SocketError.Success ? received : 0;
+    }
+
+    /// <summary>Sends pending output until the socket would block. Returns <see cref="SocketError.Success"/> or the error that stopped it.</summary>
+    public SocketError Flush()
+    {
+        while (Outbound.HasPending)
+        {
+            int sent = Socket.Send(Outbound.Pending, SocketFlags.None, out SocketError error);
+            if (error != SocketError.Success)
+            {
+                return error;
+            }
+
+            Outbound.Consume(sent);
+        }
+
+        return SocketError.Success;
+    }
+
+    /// <summary>Half-closes after the last queued byte, so the peer reads the goodbye and then end of stream.</summary>
+    public void SendFin()
+    {
+        SentFin = true;
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            PeerGone = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        IsDisposed = true;
+        Outbound.Clear();
+        Socket.Dispose();
+    }
+}

@@ -1,0 +1,43 @@
+using NLog;
+
+namespace PollChat.Server;
+
+/// <summary>Why a connection is being closed; every close carries exactly one.</summary>
+public enum CloseReason
+{
+    ClosedByPeer,
+    ConnectionReset,
+    SocketError,
+    Quit,
+    NameRejected,
+    NameTimeout,
+    BadFrame,
+    OutputOverflow,
+    ServerFull,
+    ServerShutdown,
+}
+
+internal static class CloseReasons
+{
+    /// <summary>How the others are told someone left: short, and no blame for a network fault.</summary>
+    public static string ForOthers(CloseReason reason) => reason switch
+    {
+        CloseReason.Quit => "quit",
+        CloseReason.ClosedByPeer => "disconnected",
+        CloseReason.ConnectionReset or CloseReason.SocketError => "connection lost",
+        CloseReason.OutputOverflow => "dropped: not reading",
+        CloseReason.BadFrame => "dropped: protocol error",
+        _ => "disconnected",
+    };
+
+    /// <summary>Ordinary endings are Info; what points at a misbehaving peer or a fault is Warn.</summary>
+    public static LogLevel LogLevelFor(CloseReason reason) => reason switch
+    {
+        CloseReason.SocketError or CloseReason.BadFrame or CloseReason.OutputOverflow or CloseReason.ServerFull => LogLevel.Warn,
+        _ => LogLevel.Info,
+    };
+
+    /// <summary>Whether the peer is gone or must not be waited for, so the socket is closed at once without a goodbye.</summary>
+    public static bool AbortsAtOnce(CloseReason reason) =>
+        reason is CloseReason.ClosedByPeer or CloseReason.ConnectionReset or CloseReason.SocketError or CloseReason.OutputOverflow;
+}

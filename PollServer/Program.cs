@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using NLog;
+using PollChat.Server;
+
+// Program only turns the command line into ServerOptions and starts the server.
+var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on (0 picks a free one)", DefaultValueFactory = _ => ServerOptions.DefaultPort };
+var host = new Option<string>("--host") { Description = "Address to listen on; 127.0.0.1 for this machine only", DefaultValueFactory = _ => "0.0.0.0" };
+var maxClients = new Option<int>("--max-clients") { Description = "Connections beyond this get a 'server full' notice and are closed", DefaultValueFactory = _ => ServerOptions.DefaultMaxClients };
+var maxMessage = new Option<int>("--max-message-bytes") { Description = "Longest message in UTF-8 bytes; a longer frame drops its sender", DefaultValueFactory = _ => PollChat.Common.Protocol.ProtocolLimits.DefaultMaxMessageBytes };
+var maxName = new Option<int>("--max-username-bytes") { Description = "Longest username in UTF-8 bytes", DefaultValueFactory = _ => PollChat.Common.Protocol.ProtocolLimits.DefaultMaxUsernameBytes };
+var maxPending = new Option<int>("--max-pending-bytes") { Description = "Output queued for one client beyond which it is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxPendingOutputBytes };
+var nameTimeout = new Option<double>("--name-timeout") { Description = "Seconds a new connection has to send its username", DefaultValueFactory = _ => ServerOptions.DefaultNameTimeout.TotalSeconds };
+var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
+
+AddRangeCheck(port, 0, 65535);
+AddRangeCheck(maxClients, 1, 1_000_000);
+AddRangeCheck(maxMessage, 1, PollChat.Common.Protocol.ProtocolLimits.MaxFrameFromServerBytes);
+AddRangeCheck(maxName, 1, 1024);
+AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
+nameTimeout.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<double>() is <= 0 or > 3600)
+    {
+        r.AddError("--name-timeout must be more than 0 and at most 3600 seconds.");
+    }
+});
+logLevel.Validators.Add(r =>
+{
+    string? value = r.GetValueOrDefault<string?>();
+    if (value is not null && !TryParseLevel(value, out _))
+    {
+        r.AddError($"--log-level '{value}' is not one of Trace, Debug, Info, Warn, Error, Fatal, Off.");
+    }
+});
+
+var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
+{
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, logLevel,
+};
+
+root.SetAction(result =>
+{
+    if (result.GetValue(logLevel) is { } level && TryParseLevel(level, out LogLevel? parsed))
+    {
+        SetMinimumLevel(parsed!);
+    }
+
+    var options = new ServerOptions
+    {
+        Host = result.GetValue(host)!,
+        Port = result.GetValue(port),
+        MaxClients = result.GetValue(maxClients),
+        MaxMessageBytes = result.GetValue(maxMessage),
+        MaxUsernameBytes = result.GetValue(maxName),
+        MaxPendingOutputBytes = result.GetValue(maxPending),
+        NameTimeout = TimeSpan.FromSeconds(result.GetValue(nameTimeout)),
+    };
+    return RunServer(options);
+});
+
+return root.Parse(args).Invoke();
+
+static int RunServer(ServerOptions options)
+{
+    Logger log = LogManager.GetLogger("PollServer");
+    using var server = new ChatServer(options);
+    try
+    {
+        server.Start();
+    }
+    catch (SocketException e)
+    {
+        string why = e.SocketErrorCode switch
+        {
+            SocketError.AddressAlreadyInUse => "the address is already in use (is another server running on this port?)",
+            SocketError.AddressNotAvailable => "that address is not one of this machine's",
+            SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+            SocketError.HostNotFound => "the host name could not be resolved",
+            _ => e.Message,
+        };
+        log.Error("Cannot listen on {Host}:{Port}: {Why}", options.Host, options.Port, why);
+        Console.Error.WriteLine($"PollServer: cannot listen on {options.Host}:{options.Port}: {why}");
+        LogManager.Shutdown();
+        return 2;
+    }
+
+    // Signals arrive on another thread: they only post a shutdown to the loop, which does the work.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestShutdown(c, server, log));
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestShutdown(c, server, log));
+    try
+    {
+        server.Run();
+        return 0;
+    }
+    catch (Exception e)
+    {
+        log.Fatal(e, "The event loop failed");
+        return 3;
+    }
+    finally
+    {
+        LogManager.Shutdown();
+    }
+}
+
+static void RequestShutdown(PosixSignalContext context, ChatServer server, Logger log)
+{
+    context.Cancel = true;
+    log.Info("{Signal} received", context.Signal);
+    server.RequestShutdown();
+}
+
+static void AddRangeCheck(Option<int> option, int min, int max) => option.Validators.Add(r =>
+{
+    int value = r.GetValueOrDefault<int>();
+    if (value < min || value > max)
+    {
+        r.AddError($"{option.Name} must be between {min} and {max}.");
+    }
+});
+
+static bool TryParseLevel(string name, out LogLevel? level)
+{
+    try
+    {
+        level = LogLevel.FromString(name);
+        return true;
+    }
+    catch (ArgumentException)
+    {
+        level = null;
+        return false;
+    }
+}
+
+static void SetMinimumLevel(LogLevel level)
+{
+    foreach (NLog.Config.LoggingRule rule in LogManager.Configuration?.LoggingRules ?? [])
+    {
+        if (level == LogLevel.Off)
+        {
+            rule.DisableLoggingForLevels(LogLevel.Trace, LogLevel.Fatal);
+        }
+        else
+        {
+            rule.SetLoggingLevels(level, LogLevel.Fatal);
+        }
+    }
+
+    LogManager.ReconfigExistingLoggers();
+}

@@ -1,0 +1,38 @@
+using PollChat.Common.Protocol;
+
+namespace PollChat.Server;
+
+/// <summary>Everything the server can be told at start; the defaults are what README.md promises.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The port a newcomer's server listens on when given none.</summary>
+    public const int DefaultPort = 9000;
+
+    /// <summary>Enough for a class or a LAN party many times over; each client costs a socket and about a kilobyte idle.</summary>
+    public const int DefaultMaxClients = 10_000;
+
+    /// <summary>A reader more than a megabyte behind is not coming back; holding more for it would cost the others memory.</summary>
+    public const int DefaultMaxPendingOutputBytes = 1024 * 1024;
+
+    /// <summary>A person or a script sends its name at once; a connection silent this long is a port scan or a stuck peer.</summary>
+    public static readonly TimeSpan DefaultNameTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Long enough for a goodbye or shutdown notice to reach a healthy peer; short enough that Ctrl+C feels immediate.</summary>
+    public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(2);
+
+    public string Host { get; init; } = "0.0.0.0";
+
+    public int Port { get; init; } = DefaultPort;
+
+    public int MaxClients { get; init; } = DefaultMaxClients;
+
+    public int MaxUsernameBytes { get; init; } = ProtocolLimits.DefaultMaxUsernameBytes;
+
+    public int MaxMessageBytes { get; init; } = ProtocolLimits.DefaultMaxMessageBytes;
+
+    public int MaxPendingOutputBytes { get; init; } = DefaultMaxPendingOutputBytes;
+
+    public TimeSpan NameTimeout { get; init; } = DefaultNameTimeout;
+
+    public TimeSpan CloseTimeout { get; init; } = DefaultCloseTimeout;
+}
