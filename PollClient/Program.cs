@@ -1,1 +1,88 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text;
+using PollChat.Client;
+using PollChat.Common.Protocol;
+
+// Program only turns the command line into ClientOptions, asks for a name if needed, and starts the session.
+var host = new Option<string>("--host", "-H") { Description = "Server host name or address", DefaultValueFactory = _ => "127.0.0.1" };
+var port = new Option<int>("--port", "-p") { Description = "Server port", DefaultValueFactory = _ => 9000 };
+var user = new Option<string?>("--user", "-u") { Description = "Your username (asked for when not given)" };
+port.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int>() is < 1 or > 65535)
+    {
+        r.AddError("--port must be between 1 and 65535.");
+    }
+});
+
+var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
+{
+    host, port, user,
+};
+root.SetAction(result => RunClient(result.GetValue(host)!, result.GetValue(port), result.GetValue(user)));
+return root.Parse(args).Invoke();
+
+static int RunClient(string host, int port, string? user)
+{
+    Console.OutputEncoding = new UTF8Encoding(false);
+    TextReader input = Console.In;
+    string? name = user ?? AskForName(input);
+    if (name is null)
+    {
+        Console.Error.WriteLine("PollClient: no username given.");
+        return ExitCodes.Usage;
+    }
+
+    string? problem = Username.Validate(name, ProtocolLimits.DefaultMaxUsernameBytes);
+    if (problem is not null)
+    {
+        Console.Error.WriteLine($"PollClient: invalid username: {problem}.");
+        return ExitCodes.Usage;
+    }
+
+    var view = new ChatView(Console.Out);
+    using var session = new ChatSession(new ClientOptions(host, port, name), view);
+    string? failure = session.Connect();
+    if (failure is not null)
+    {
+        Console.Error.WriteLine($"PollClient: {failure}.");
+        return ExitCodes.CannotConnect;
+    }
+
+    view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");
+    // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Quit(c, session));
+    InputReader.Start(input, session);
+    int exitCode = session.Run();
+    NLog.LogManager.Shutdown();
+    return exitCode;
+}
+
+static string? AskForName(TextReader input)
+{
+    while (true)
+    {
+        Console.Write("Username: ");
+        string? line = input.ReadLine()?.Trim();
+        if (line is null)
+        {
+            return null;
+        }
+
+        string? problem = Username.Validate(line, ProtocolLimits.DefaultMaxUsernameBytes);
+        if (problem is null || Console.IsInputRedirected)
+        {
+            return line; // Redirected input cannot answer again; the caller reports the problem.
+        }
+
+        Console.WriteLine($"That name cannot be used: {problem}.");
+    }
+}
+
+static void Quit(PosixSignalContext context, ChatSession session)
+{
+    context.Cancel = true;
+    session.Post(new UserInput(UserInputKind.Quit));
+}

@@ -603,10 +603,12 @@ public sealed class ChatServer : IDisposable
         }
 
         _shuttingDown = true;
+        long now = Environment.TickCount64;
+        // Connections already queued in the backlog would be reset by closing the listener; take them so they get the notice too.
+        AcceptNewConnections(now);
         Log.Info("Shutting down: closing the listener and {Count} connections", _connections.Count);
         _listener?.Dispose();
         _listener = null;
-        long now = Environment.TickCount64;
         foreach (ClientConnection client in _connections)
         {
             Disconnect(client, CloseReason.ServerShutdown, ServerSender.ShuttingDownNotice, now);

@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NLog;
+using PollChat.Common.Framing;
+using PollChat.Common.Net;
+using PollChat.Common.Protocol;
+
+namespace PollChat.Client;
+
+/// <summary>Host, port and name of one chat session.</summary>
+public sealed record ClientOptions(string Host, int Port, string User)
+{
+    /// <summary>A LAN server answers in milliseconds; a connect still pending after this will not succeed.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The client checks message size before sending, with the server's default limit.</summary>
+    public int MaxMessageBytes { get; init; } = ProtocolLimits.DefaultMaxMessageBytes;
+}
+
+/// <summary>
+/// The network thread's side of the client: owns the socket and the screen. It waits on the
+/// socket and a wake-up socket together, so it reacts at once both to incoming frames and to
+/// lines the input thread posts through <see cref="Post"/>.
+/// </summary>
+public sealed class ChatSession : IDisposable
+{
+    /// <summary>A send that cannot make progress for this long means the server has stopped reading us.</summary>
+    private static readonly TimeSpan SendStallTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly Logger Log = LogManager.GetCurrentClassLogger();
+
+    private readonly ClientOptions _options;
+    private readonly ChatView _view;
+    private readonly WakeSignal _wake = new();
+    private readonly ConcurrentQueue<UserInput> _inputs = new();
+    private readonly List<Socket> _readList = [];
+
+    private Socket? _socket;
+    private FrameReader _reader = new();
+    private string? _pendingSender;
+    private string? _lastNotice;
+    private bool _quitRequested;
+    private int _exitCode = ExitCodes.Ok;
+
+    public ChatSession(ClientOptions options, ChatView view)
+    {
+        _options = options;
+        _view = view;
+    }
+
+    /// <summary>Queues a user's line for the network thread. Safe from any thread.</summary>
+    public void Post(UserInput input)
+    {
+        _inputs.Enqueue(input);
+        _wake.Wake();
+    }
+
+    /// <summary>
+    /// Connects and sends the username. Returns null on success, otherwise one sentence saying
+    /// why not, for a person (refused, unknown host, timed out).
+    /// </summary>
+    public string? Connect()
+    {
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(_options.Host, out IPAddress? literal) ? [literal] : Dns.GetHostAddresses(_options.Host);
+        }
+        catch (SocketException)
+        {
+            return $"unknown host '{_options.Host}'";
+        }
+
+        if (addresses.Length == 0)
+        {
+            return $"unknown host '{_options.Host}'";
+        }
+
+        SocketError lastError = SocketError.HostNotFound;
+        foreach (IPAddress address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                using var timeout = new CancellationTokenSource(ClientOptions.ConnectTimeout);
+                socket.ConnectAsync(new IPEndPoint(address, _options.Port), timeout.Token).AsTask().GetAwaiter().GetResult();
+                socket.Blocking = false;
+                _socket = socket;
+                _reader = new FrameReader();
+                _pendingSender = null;
+                _lastNotice = null;
+                SendFrame(Encoding.UTF8.GetBytes(_options.User));
+                Log.Info("Connected to {Host}:{Port} as {User}", _options.Host, _options.Port, _options.User);
+                return _socket is null ? "the server closed the connection at once" : null;
+            }
+            catch (SocketException e)
+            {
+                lastError = e.SocketErrorCode;
+                socket.Dispose();
+            }
+            catch (OperationCanceledException)
+            {
+                lastError = SocketError.TimedOut;
+                socket.Dispose();
+            }
+        }
+
+        return lastError switch
+        {
+            SocketError.ConnectionRefused => $"connection refused by {_options.Host}:{_options.Port} (is the server running?)",
+            SocketError.TimedOut => $"no answer from {_options.Host}:{_options.Port} within {ClientOptions.ConnectTimeout.TotalSeconds:0} s",
+            SocketError.HostNotFound or SocketError.NoData => $"unknown host '{_options.Host}'",
+            SocketError.NetworkUnreachable or SocketError.HostUnreachable => $"{_options.Host} is unreachable",
+            _ => $"cannot connect to {_options.Host}:{_options.Port} ({lastError})",
+        };
+    }
+
+    /// <summary>Runs the network loop on the calling thread until the user quits or the name is rejected; returns the exit code.</summary>
+    public int Run()
+    {
+        while (!_quitRequested)
+        {
+            _readList.Clear();
+            _readList.Add(_wake.Socket);
+            if (_socket is not null)
+            {
+                _readList.Add(_socket);
+            }
+
+            Socket.Select(_readList, null, null, -1);
+            if (_socket is not null && _readList.Contains(_socket))
+            {
+                ReceiveAvailable();
+            }
+
+            if (_readList.Contains(_wake.Socket))
+            {
+                _wake.Drain();
+                while (!_quitRequested && _inputs.TryDequeue(out UserInput input))
+                {
+                    Handle(input);
+                }
+            }
+        }
+
+        CloseSocket();
+        return _exitCode;
+    }
+
+    public void Dispose()
+    {
+        CloseSocket();
+        _wake.Dispose();
+    }
+
+    private void Handle(UserInput input)
+    {
+        switch (input.Kind)
+        {
+            case UserInputKind.Quit:
+                _quitRequested = true;
+                break;
+            case UserInputKind.Connect when _socket is not null:
+                _view.Status($"Already connected to {_options.Host}:{_options.Port}.");
+                break;
+            case UserInputKind.Connect:
+                _view.Status($"Connecting to {_options.Host}:{_options.Port}...");
+                string? failure = Connect();
+                if (failure is null)
+                {
+                    _exitCode = ExitCodes.Ok;
+                    _view.Status($"Connected as {_options.User}.");
+                }
+                else
+                {
+                    _view.Status($"Cannot connect: {failure}. Type CONNECT to try again, or /quit to leave.");
+                }
+
+                break;
+            case UserInputKind.Send when _socket is null:
+                _view.Status("Not connected. Type CONNECT to reconnect, or /quit to leave.");
+                break;
+            case UserInputKind.Send:
+                byte[] payload = Encoding.UTF8.GetBytes(input.Text);
+                if (payload.Length > _options.MaxMessageBytes)
+                {
+                    _view.Status($"Message not sent: {payload.Length} bytes is over the limit of {_options.MaxMessageBytes}.");
+                }
+                else
+                {
+                    SendFrame(payload);
+                }
+
+                break;
+            case UserInputKind.Usage:
+                _view.Status(input.Text);
+                break;
+        }
+    }
+
+    private void ReceiveAvailable()
+    {
+        while (_socket is not null)
+        {
+            Span<byte> space = _reader.GetReceiveSpan();
+            int received = _socket.Receive(space, SocketFlags.None, out SocketError error);
+            DisconnectKind kind = Disconnects.ClassifyReceive(error == SocketError.Success ? received : 0, error);
+            if (error == SocketError.Success && received > 0)
+            {
+                _reader.CommitReceived(received);
+                RenderFrames();
+                continue;
+            }
+
+            if (kind != DisconnectKind.WouldBlock)
+            {
+                ConnectionLost(kind == DisconnectKind.ClosedByPeer ? "the server closed the connection" : Disconnects.Describe(kind, error));
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>Frames arrive in pairs: a sender, then what the sender said.</summary>
+    private void RenderFrames()
+    {
+        while (_socket is not null)
+        {
+            FrameReadStatus status = _reader.TryRead(ProtocolLimits.MaxFrameFromServerBytes, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
+            if (status == FrameReadStatus.NeedMoreData)
+            {
+                return;
+            }
+
+            if (status == FrameReadStatus.Invalid)
+            {
+                Log.Warn("Invalid frame from server: {Error} ({Declared} bytes declared)", error, declared);
+                ConnectionLost("the server sent an invalid frame: " + FrameHeader.Describe(error, declared, ProtocolLimits.MaxFrameFromServerBytes));
+                return;
+            }
+
+            string text = Encoding.UTF8.GetString(payload);
+            if (_pendingSender is null)
+            {
+                _pendingSender = text;
+                continue;
+            }
+
+            if (_pendingSender == ServerSender.Name)
+            {
+                _lastNotice = text;
+            }
+
+            _view.Message(DateTime.Now, _pendingSender, text);
+            _pendingSender = null;
+        }
+    }
+
+    private void SendFrame(ReadOnlySpan<byte> payload)
+    {
+        byte[] frame = new byte[Frame.EncodedLength(payload.Length)];
+        Frame.Write(frame, payload);
+        ReadOnlySpan<byte> remaining = frame;
+        while (_socket is not null && !remaining.IsEmpty)
+        {
+            int sent = _socket.Send(remaining, SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success)
+            {
+                remaining = remaining[sent..];
+                continue;
+            }
+
+            DisconnectKind kind = Disconnects.Classify(error);
+            if (kind != DisconnectKind.WouldBlock)
+            {
+                ConnectionLost(Disconnects.Describe(kind, error));
+                return;
+            }
+
+            // The server reads every client on every iteration, so a full send buffer drains quickly unless the server is stuck.
+            if (!_socket.Poll(SendStallTimeout, SelectMode.SelectWrite))
+            {
+                ConnectionLost("the server stopped reading");
+                return;
+            }
+        }
+    }
+
+    private void ConnectionLost(string why)
+    {
+        string? notice = _lastNotice;
+        CloseSocket();
+        if (notice is not null && notice.StartsWith(ServerSender.NameRejectedPrefix, StringComparison.Ordinal))
+        {
+            _exitCode = ExitCodes.NameRejected;
+            _quitRequested = true;
+            return;
+        }
+
+        if (notice == ServerSender.ShuttingDownNotice)
+        {
+            why = "the server shut down";
+        }
+
+        Log.Warn("Connection lost: {Why}", why);
+        _exitCode = ExitCodes.ConnectionLost;
+        _view.Status($"Connection lost: {why}. Type CONNECT to reconnect, or /quit to leave.");
+    }
+
+    private void CloseSocket()
+    {
+        if (_socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer: there is nothing left to shut down.
+        }
+
+        _socket.Dispose();
+        _socket = null;
+    }
+}

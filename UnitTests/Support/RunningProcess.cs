@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using System.Globalization;
+
+namespace PollChat.Tests.Support;
+
+/// <summary>
+/// One of the real programs (PollServer, PollClient, or a Python peer) as a child process with
+/// redirected standard streams. Output lines are collected as they come; tests wait for the line
+/// they expect, with a timeout. Disposing kills the process if it is still running, by its PID.
+/// </summary>
+internal sealed class RunningProcess : IDisposable
+{
+    public const string SigInt = "INT";
+    public const string SigTerm = "TERM";
+
+    private readonly Process _process;
+    private readonly BlockingCollection<string> _lines = [];
+    private readonly ConcurrentQueue<string> _all = new();
+
+    private RunningProcess(ProcessStartInfo info)
+    {
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        info.Environment["POLLCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "pollchat-test-logs");
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Collect("out", e.Data);
+        _process.ErrorDataReceived += (_, e) => Collect("err", e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public static string RepositoryRoot { get; } = Metadata("RepositoryRoot");
+
+    public int Id => _process.Id;
+
+    public string Transcript => string.Join("\n", _all);
+
+    public TextWriter Input => _process.StandardInput;
+
+    public static RunningProcess Server(params string[] args) => Program("PollServer", args);
+
+    public static RunningProcess Client(params string[] args) => Program("PollClient", args);
+
+    public static RunningProcess Python(string script, params string[] args)
+    {
+        var info = new ProcessStartInfo("python3") { ArgumentList = { "-u", Path.Combine(RepositoryRoot, "interop", script) } };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new RunningProcess(info);
+    }
+
+    /// <summary>Waits for an output line (stdout or stderr) that matches; returns it. Lines before it are consumed.</summary>
+    public string WaitForLine(Func<string, bool> match, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? RawClient.DefaultTimeout);
+        while (true)
+        {
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !_lines.TryTake(out string? line, left))
+            {
+                throw new TimeoutException("No matching output line. Output so far:\n" + Transcript);
+            }
+
+            if (match(line))
+            {
+                return line;
+            }
+        }
+    }
+
+    public string WaitForLine(string contains, TimeSpan? timeout = null) =>
+        WaitForLine(l => l.Contains(contains, StringComparison.Ordinal), timeout);
+
+    /// <summary>Sends a POSIX signal by name (INT, TERM) to this process only, with the system's kill command.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", signal, _process.Id.ToString(CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -s {signal} {_process.Id} failed with exit code {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code; throws if it is still running at the timeout.</summary>
+    public int WaitForExit(TimeSpan? timeout = null)
+    {
+        if (!_process.WaitForExit(timeout ?? RawClient.DefaultTimeout))
+        {
+            throw new TimeoutException("The process did not exit. Output so far:\n" + Transcript);
+        }
+
+        _process.WaitForExit(); // Also waits for the output readers to reach the end of the streams.
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private static RunningProcess Program(string name, string[] args)
+    {
+        string exe = Path.Combine(RepositoryRoot, name, "bin", Metadata("Configuration"), "net10.0", name);
+        var info = new ProcessStartInfo(exe);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new RunningProcess(info);
+    }
+
+    private void Collect(string stream, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _all.Enqueue($"[{stream}] {line}");
+        _lines.Add(line);
+    }
+
+    private static string Metadata(string key) =>
+        typeof(RunningProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
