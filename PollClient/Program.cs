@@ -43,6 +43,10 @@ static int RunClient(string host, int port, string? user)
 
     var view = new ChatView(Console.Out);
     using var session = new ChatSession(new ClientOptions(host, port, name), view);
+    // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
+    // Registered before connecting, so a signal at any moment after this is never fatal.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Quit(c, session));
     string? failure = session.Connect();
     if (failure is not null)
     {
@@ -51,9 +55,6 @@ static int RunClient(string host, int port, string? user)
     }
 
     view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");
-    // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
-    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));
-    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Quit(c, session));
     InputReader.Start(input, session);
     int exitCode = session.Run();
     NLog.LogManager.Shutdown();

@@ -66,6 +66,10 @@ static int RunServer(ServerOptions options)
 {
     Logger log = LogManager.GetLogger("PollServer");
     using var server = new ChatServer(options);
+    // Signals arrive on another thread: they only post a shutdown to the loop, which does the work.
+    // Registered before listening, so a signal that comes as soon as the port is open is not fatal.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestShutdown(c, server, log));
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestShutdown(c, server, log));
     try
     {
         server.Start();
@@ -86,9 +90,6 @@ static int RunServer(ServerOptions options)
         return 2;
     }
 
-    // Signals arrive on another thread: they only post a shutdown to the loop, which does the work.
-    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestShutdown(c, server, log));
-    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestShutdown(c, server, log));
     try
     {
         server.Run();

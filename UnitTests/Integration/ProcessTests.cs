@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using PollChat.Common.Protocol;
+using PollChat.Tests.Support;
+
+namespace PollChat.Tests.Integration;
+
+/// <summary>The real programs as processes: signals, exit codes, standard input and output.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed partial class ProcessTests
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
+
+    [TestCase(RunningProcess.SigTerm)]
+    [TestCase(RunningProcess.SigInt)]
+    public void A_signalled_server_tells_its_clients_exits_0_and_can_restart_on_the_same_port_at_once(string signal)
+    {
+        int port;
+        using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1"))
+        {
+            port = ListeningPort(server);
+            using RawClient alice = RawClient.Join(Loopback(port), "alice");
+            alice.Send("a message leaves the server in TIME_WAIT after it closes first");
+
+            server.Signal(signal);
+
+            Assert.That(alice.ReadPair(), Is.EqualTo((ServerSender.Name, ServerSender.ShuttingDownNotice)));
+            Assert.That(alice.WaitForEndOfStream(), Is.True);
+            Assert.That(server.WaitForExit(ExitTimeout), Is.Zero, server.Transcript);
+        }
+
+        using RunningProcess restarted = RunningProcess.Server("--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1");
+        Assert.That(ListeningPort(restarted), Is.EqualTo(port));
+        restarted.Signal(RunningProcess.SigTerm);
+        Assert.That(restarted.WaitForExit(ExitTimeout), Is.Zero, restarted.Transcript);
+    }
+
+    [Test]
+    public void A_server_on_a_port_in_use_says_so_in_one_line_and_exits_2()
+    {
+        using var occupant = TestServer.Start();
+
+        using RunningProcess server = RunningProcess.Server("--port", occupant.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1");
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(2));
+        Assert.That(server.Transcript, Does.Contain("the address is already in use"));
+        Assert.That(server.Transcript, Does.Not.Contain("Exception"));
+    }
+
+    [Test]
+    public void Server_help_lists_every_option()
+    {
+        using RunningProcess server = RunningProcess.Server("--help");
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--log-level" })
+        {
+            Assert.That(server.Transcript, Does.Contain(option));
+        }
+    }
+
+    [Test]
+    public void A_server_given_an_out_of_range_option_refuses_to_start()
+    {
+        using RunningProcess server = RunningProcess.Server("--port", "70000");
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.Not.Zero);
+        Assert.That(server.Transcript, Does.Contain("--port must be between 0 and 65535"));
+    }
+
+    [Test]
+    public void The_client_chats_both_ways_through_its_standard_streams()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        bob.ReadNotice("alice joined");
+
+        alice.Input.WriteLine("hello bob, ça va?");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("hello bob, ça va?"));
+        bob.Send("hi alice");
+        Assert.That(alice.WaitForLine("bob >"), Does.Match(@"^\[\d\d:\d\d\] bob > hi alice$"));
+        alice.Input.WriteLine("SEND exit");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("exit"));
+
+        alice.Input.Close();
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        Assert.That(bob.ReadNotice("alice left").Text, Is.EqualTo("alice left (disconnected; 1 online)"));
+    }
+
+    [TestCase("/quit")]
+    [TestCase("exit")]
+    [TestCase("QUIT")]
+    public void The_client_leaves_cleanly_on_a_quit_word(string word)
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+
+        alice.Input.WriteLine(word);
+
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        bob.ReadNotice("alice joined");
+        Assert.That(bob.ReadPair(), Is.EqualTo((ServerSender.Name, "alice left (disconnected; 1 online)")));
+    }
+
+    [Test]
+    public void Ctrl_C_disconnects_the_client_cleanly_with_exit_0()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        bob.ReadNotice("alice joined");
+
+        alice.Signal(RunningProcess.SigInt);
+
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        Assert.That(bob.ReadNotice("alice left").Text, Does.StartWith("alice left (disconnected"));
+    }
+
+    [Test]
+    public void A_refused_connection_is_one_clear_line_and_exit_2()
+    {
+        int closedPort = FreePort();
+
+        using RunningProcess client = StartClient(Loopback(closedPort), "alice");
+
+        Assert.That(client.WaitForExit(ExitTimeout), Is.EqualTo(2));
+        Assert.That(client.Transcript, Is.EqualTo($"[err] PollClient: connection refused by 127.0.0.1:{closedPort} (is the server running?)."));
+    }
+
+    [Test]
+    public void An_unknown_host_is_one_clear_line_and_exit_2()
+    {
+        using RunningProcess client = RunningProcess.Client("--host", "no-such-host.invalid", "--port", "9000", "--user", "alice");
+
+        Assert.That(client.WaitForExit(ExitTimeout), Is.EqualTo(2));
+        Assert.That(client.Transcript, Is.EqualTo("[err] PollClient: unknown host 'no-such-host.invalid'."));
+    }
+
+    [Test]
+    public void A_rejected_name_is_shown_and_exits_4()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+
+        using RunningProcess impostor = StartClient(server.EndPoint, "BOB");
+
+        Assert.That(impostor.WaitForExit(ExitTimeout), Is.EqualTo(4));
+        Assert.That(impostor.Transcript, Does.Contain("*** Name rejected: the name 'BOB' is already taken"));
+        Assert.That(impostor.Transcript, Does.Not.Contain("Exception"));
+    }
+
+    [Test]
+    public void An_invalid_name_given_on_the_command_line_is_refused_before_connecting()
+    {
+        using RunningProcess client = RunningProcess.Client("--port", "9", "--user", "two words");
+
+        Assert.That(client.WaitForExit(ExitTimeout), Is.EqualTo(1));
+        Assert.That(client.Transcript, Does.Contain("invalid username: the name contains a space"));
+    }
+
+    [Test]
+    public void Without_user_the_client_asks_for_a_name_on_standard_input()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess client = RunningProcess.Client("--host", "127.0.0.1", "--port", Port(server.EndPoint));
+
+        client.Input.WriteLine("carol");
+
+        Assert.That(client.WaitForLine("Connected to"), Does.Contain("as carol."));
+        Assert.That(bob.ReadNotice("carol joined").Text, Is.EqualTo("carol joined (2 online)"));
+    }
+
+    [Test]
+    public void When_the_server_goes_the_client_says_so_and_exits_3_if_not_reconnected()
+    {
+        var server = TestServer.Start();
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+
+        server.Dispose();
+
+        Assert.That(alice.WaitForLine("Connection lost"), Is.EqualTo("-!- Connection lost: the server shut down. Type CONNECT to reconnect, or /quit to leave."));
+        alice.Input.Close();
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.EqualTo(3));
+    }
+
+    [Test]
+    public void CONNECT_rejoins_a_restarted_server()
+    {
+        var first = TestServer.Start();
+        int port = first.EndPoint.Port;
+        using RunningProcess alice = StartClient(first.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        first.Dispose();
+        alice.WaitForLine("Connection lost");
+        alice.Input.WriteLine("lost words");
+        alice.WaitForLine("Not connected");
+
+        using var second = TestServer.Start(port: port);
+        using var bob = RawClient.Join(second.EndPoint, "bob");
+        alice.Input.WriteLine("CONNECT");
+
+        alice.WaitForLine("Connected as alice.");
+        bob.ReadNotice("alice joined");
+        alice.Input.WriteLine("back again");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("back again"));
+        alice.Input.WriteLine("/quit");
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
+    [Test]
+    public void A_classic_python_client_and_PollClient_chat_through_PollServer()
+    {
+        using var server = TestServer.Start();
+        using RunningProcess python = RunningProcess.Python("classic_client.py", "--host", "127.0.0.1", "--port", Port(server.EndPoint), "--user", "pybob");
+        python.WaitForLine("*server* > Welcome, pybob!");
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        python.WaitForLine("*server* > alice joined (2 online)");
+
+        alice.Input.WriteLine("héllo from C# 👋");
+        Assert.That(python.WaitForLine("alice >"), Is.EqualTo("alice > héllo from C# 👋"));
+        python.Input.WriteLine("hi from python");
+        Assert.That(alice.WaitForLine("pybob >"), Does.Match(@"^\[\d\d:\d\d\] pybob > hi from python$"));
+
+        alice.Input.WriteLine("/quit");
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero);
+        Assert.That(python.WaitForLine("alice left"), Is.EqualTo("*server* > alice left (disconnected; 1 online)"));
+        python.Input.Close();
+        Assert.That(python.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
+    [Test]
+    public void Two_PollClients_chat_through_a_classic_python_server()
+    {
+        using RunningProcess classic = RunningProcess.Python("classic_server.py", "--host", "127.0.0.1", "--port", "0");
+        int port = int.Parse(ListeningLine().Match(classic.WaitForLine("listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        using RunningProcess alice = StartClient(Loopback(port), "alice");
+        classic.WaitForLine("username: alice");
+        using RunningProcess bob = StartClient(Loopback(port), "bob");
+        classic.WaitForLine("username: bob");
+
+        alice.Input.WriteLine("hello through a classic server");
+        Assert.That(bob.WaitForLine("alice >"), Does.Match(@"^\[\d\d:\d\d\] alice > hello through a classic server$"));
+        bob.Input.WriteLine("/quit is local, this is not");
+        Assert.That(alice.WaitForLine("bob >"), Does.EndWith("bob > /quit is local, this is not"));
+
+        bob.Input.WriteLine("/quit");
+        alice.Input.WriteLine("exit");
+        Assert.That(bob.WaitForExit(ExitTimeout), Is.Zero);
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero);
+        classic.Signal(RunningProcess.SigTerm);
+        Assert.That(classic.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
+    private static RunningProcess StartClient(IPEndPoint server, string user) =>
+        RunningProcess.Client("--host", "127.0.0.1", "--port", Port(server), "--user", user);
+
+    private static int ListeningPort(RunningProcess server) =>
+        int.Parse(ListeningLine().Match(server.WaitForLine("Listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    private static string Port(IPEndPoint endPoint) => endPoint.Port.ToString(CultureInfo.InvariantCulture);
+
+    private static IPEndPoint Loopback(int port) => new(IPAddress.Loopback, port);
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    [GeneratedRegex(@"istening on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningLine();
+}
