@@ -34,7 +34,7 @@ static int RunClient(string host, int port, string? user)
         return ExitCodes.Usage;
     }
 
-    string? problem = Username.Validate(name, ProtocolLimits.DefaultMaxUsernameBytes);
+    string? problem = Username.Validate(name, ProtocolLimits.MaxUsernameBytesAnyServer);
     if (problem is not null)
     {
         Console.Error.WriteLine($"PollClient: invalid username: {problem}.");
@@ -72,7 +72,7 @@ static string? AskForName(TextReader input)
             return null;
         }
 
-        string? problem = Username.Validate(line, ProtocolLimits.DefaultMaxUsernameBytes);
+        string? problem = Username.Validate(line, ProtocolLimits.MaxUsernameBytesAnyServer);
         if (problem is null || Console.IsInputRedirected)
         {
             return line; // Redirected input cannot answer again; the caller reports the problem.

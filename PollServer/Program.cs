@@ -17,7 +17,7 @@ var logLevel = new Option<string?>("--log-level") { Description = "Minimum level
 AddRangeCheck(port, 0, 65535);
 AddRangeCheck(maxClients, 1, 1_000_000);
 AddRangeCheck(maxMessage, 1, PollChat.Common.Protocol.ProtocolLimits.MaxFrameFromServerBytes);
-AddRangeCheck(maxName, 1, 1024);
+AddRangeCheck(maxName, 1, PollChat.Common.Protocol.ProtocolLimits.MaxUsernameBytesAnyServer);
 AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
 nameTimeout.Validators.Add(r =>
 {
