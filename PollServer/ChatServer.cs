@@ -64,9 +64,6 @@ public sealed class ChatServer : IDisposable
     /// <summary>The address the listener is bound to; set by <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>Number of users currently chatting, for tests and the shutdown summary. Loop thread only.</summary>
-    internal int ChattingCount => _byName.Count;
-
     /// <summary>
     /// Binds and listens. Port 0 picks a free port; <see cref="LocalEndPoint"/> tells which.
     /// </summary>

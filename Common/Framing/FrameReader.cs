@@ -106,15 +106,15 @@ public sealed class FrameReader
             return FrameReadStatus.Invalid;
         }
 
-        int frameLength = Frame.EncodedLength(declaredLength);
-        if (buffered.Length < frameLength)
+        // Compared without adding the header length, which could overflow for a limit near int.MaxValue.
+        if (buffered.Length - FrameHeader.Length < declaredLength)
         {
-            _bytesNeeded = frameLength;
+            _bytesNeeded = (int)Math.Min((long)FrameHeader.Length + declaredLength, int.MaxValue);
             return FrameReadStatus.NeedMoreData;
         }
 
         payload = buffered.Slice(FrameHeader.Length, declaredLength);
-        _start += frameLength;
+        _start += FrameHeader.Length + declaredLength;
         _bytesNeeded = FrameHeader.Length;
         return FrameReadStatus.Frame;
     }

@@ -41,7 +41,7 @@ public static class Username
         while (!utf8.IsEmpty)
         {
             Rune.DecodeFromUtf8(utf8, out Rune rune, out int consumed);
-            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || IsInvisible(rune))
             {
                 return "the name contains a space, a control character or an invisible character";
             }
@@ -51,6 +51,16 @@ public static class Username
 
         return null;
     }
+
+    /// <summary>
+    /// Characters that draw nothing, so "bob" plus one of them would pass for "bob": format
+    /// characters (zero-width space, bidi overrides, BOM) and the default-ignorable fillers and
+    /// variation selectors that Unicode files under other categories, plus the blank Braille cell.
+    /// </summary>
+    private static bool IsInvisible(Rune rune) =>
+        Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format || rune.Value is 0x034F or 0x115F or 0x1160
+            or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x2800 or 0x3164 or (>= 0xFE00 and <= 0xFE0F)
+            or 0xFFA0 or (>= 0xE0100 and <= 0xE01EF);
 
     /// <summary>The same rules for a name typed as text.</summary>
     public static string? Validate(string name, int maxBytes) => Validate(Encoding.UTF8.GetBytes(name), maxBytes);
