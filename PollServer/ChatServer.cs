@@ -57,7 +57,7 @@ public sealed class ChatServer : IDisposable
     private long _nextConnectionId;
     private bool _shuttingDown;
     private bool _stopped;
-    private long _messagesRelayed;
+    private readonly ServerCounters _counters = new();
 
     public ChatServer(ServerOptions options) => _options = options;
 
@@ -129,7 +129,8 @@ public sealed class ChatServer : IDisposable
             _stopped = _shuttingDown && _connections.Count == 0;
         }
 
-        Log.Info("Stopped after relaying {Messages} messages", _messagesRelayed);
+        Log.Info("Stopped after relaying {Messages} messages", _counters.MessagesRelayed);
+        Log.Info(_counters.Snapshot(_connections.Count));
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread at its next iteration. Safe from any thread.</summary>
@@ -138,6 +139,9 @@ public sealed class ChatServer : IDisposable
         _posted.Enqueue(action);
         _wake.Wake();
     }
+
+    /// <summary>Logs one line of counters (see <see cref="ServerCounters.Snapshot"/>), taken on the loop thread. Safe from any thread.</summary>
+    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count)));
 
     /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
     public void RequestShutdown() => Post(BeginShutdown);
@@ -184,6 +188,8 @@ public sealed class ChatServer : IDisposable
         int waitMilliseconds = MillisecondsToNextTimer(Environment.TickCount64);
         int microseconds = waitMilliseconds < 0 ? -1 : waitMilliseconds * 1000;
         Socket.Select(_readList, _writeList.Count > 0 ? _writeList : null, null, microseconds);
+        _counters.SelectCalls++;
+        _counters.ReadySockets += _readList.Count + _writeList.Count;
     }
 
     private void RunPostedActions()
@@ -216,6 +222,7 @@ public sealed class ChatServer : IDisposable
 
             socket.Blocking = false;
             socket.NoDelay = true;
+            _counters.Accepted++;
             var client = new ClientConnection(socket, ++_nextConnectionId, now + (long)_options.NameTimeout.TotalMilliseconds);
             client.Index = _connections.Count;
             _connections.Add(client);
@@ -255,7 +262,8 @@ public sealed class ChatServer : IDisposable
                 continue;
             }
 
-            SocketError error = client.Flush();
+            SocketError error = client.Flush(out int bytesSent);
+            _counters.BytesOut += bytesSent;
             DisconnectKind kind = Disconnects.Classify(error);
             if (error != SocketError.Success && kind != DisconnectKind.WouldBlock)
             {
@@ -347,6 +355,7 @@ public sealed class ChatServer : IDisposable
             if (received > 0)
             {
                 budget -= received;
+                _counters.BytesIn += received;
                 DecodeFrames(client, now);
                 continue;
             }
@@ -395,6 +404,7 @@ public sealed class ChatServer : IDisposable
                 return;
             }
 
+            _counters.FramesIn++;
             if (awaitingName)
             {
                 HandleName(client, payload, now);
@@ -493,7 +503,7 @@ public sealed class ChatServer : IDisposable
             }
         }
 
-        _messagesRelayed++;
+        _counters.MessagesRelayed++;
     }
 
     private void BroadcastNotice(string text, ClientConnection? except, long now)
@@ -542,6 +552,7 @@ public sealed class ChatServer : IDisposable
             return;
         }
 
+        _counters.Deliveries++;
         if (!client.InPendingList)
         {
             client.InPendingList = true;

@@ -116,9 +116,10 @@ internal sealed class ClientConnection
         return error == SocketError.Success ? received : 0;
     }
 
-    /// <summary>Sends pending output until the socket would block. Returns <see cref="SocketError.Success"/> or the error that stopped it.</summary>
-    public SocketError Flush()
+    /// <summary>Sends pending output until the socket would block. Returns <see cref="SocketError.Success"/> or the error that stopped it, and the bytes that went out.</summary>
+    public SocketError Flush(out int bytesSent)
     {
+        bytesSent = 0;
         while (Outbound.HasPending)
         {
             int sent = Socket.Send(Outbound.Pending, SocketFlags.None, out SocketError error);
@@ -127,6 +128,7 @@ internal sealed class ClientConnection
                 return error;
             }
 
+            bytesSent += sent;
             Outbound.Consume(sent);
         }
 

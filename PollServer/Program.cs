@@ -70,6 +70,12 @@ static int RunServer(ServerOptions options)
     // Registered before listening, so a signal that comes as soon as the port is open is not fatal.
     using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestShutdown(c, server, log));
     using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestShutdown(c, server, log));
+    // SIGUSR1 (a raw signal number: .NET names only the portable signals) asks for the counters line.
+    using var onStats = PosixSignalRegistration.Create((PosixSignal)SigUsr1, c =>
+    {
+        c.Cancel = true;
+        server.RequestStats();
+    });
     try
     {
         server.Start();
@@ -151,4 +157,10 @@ static void SetMinimumLevel(LogLevel level)
     }
 
     LogManager.ReconfigExistingLoggers();
+}
+
+internal static partial class Program
+{
+    /// <summary>SIGUSR1 on Linux.</summary>
+    private const int SigUsr1 = 10;
 }

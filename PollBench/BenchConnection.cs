@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace PollChat.Bench;
+
+/// <summary>
+/// One benchmark connection: its socket, its receive buffer, the protocol's parsing state, and
+/// the checks on everything it receives. Its receive loop is the only code touching its fields
+/// while the run lasts, so nothing here is shared or locked; the run sums them at the end.
+/// </summary>
+internal sealed class BenchConnection : IDeliverySink
+{
+    /// <summary>Enough for a burst of small messages per receive; grows only for large payloads.</summary>
+    private const int InitialBufferBytes = 4096;
+
+    private readonly BenchRun _run;
+    private readonly IBenchProtocol _protocol;
+    private readonly object _state;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private byte[] _buffer = new byte[InitialBufferBytes];
+    private int _buffered;
+
+    public BenchConnection(BenchRun run, IBenchProtocol protocol, Socket socket, int senderCount)
+    {
+        _run = run;
+        _protocol = protocol;
+        _state = protocol.CreateState();
+        Socket = socket;
+        ReceivedFrom = new long[senderCount];
+        NextExpected = new long[senderCount];
+    }
+
+    public Socket Socket { get; }
+
+    public Task Ready => _ready.Task;
+
+    public LatencyHistogram Latency { get; } = new();
+
+    /// <summary>Deliveries counted per sender, to find losses and duplicates at the end.</summary>
+    public long[] ReceivedFrom { get; }
+
+    /// <summary>The sequence number expected next from each sender: anything else is out of order.</summary>
+    public long[] NextExpected { get; }
+
+    public long Deliveries { get; private set; }
+
+    public long OutOfOrder { get; private set; }
+
+    public long Foreign { get; private set; }
+
+    /// <summary>Set when the server closed or broke this connection while the run still needed it.</summary>
+    public string? Failure { get; private set; }
+
+    public void MarkReady() => _ready.TrySetResult();
+
+    public async Task ReceiveLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (_buffered == _buffer.Length)
+                {
+                    Array.Resize(ref _buffer, _buffer.Length * 2);
+                }
+
+                int received = await Socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, stop).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    Fail("the server closed the connection");
+                    return;
+                }
+
+                _buffered += received;
+                int consumed = _protocol.Parse(_buffer.AsSpan(0, _buffered), _state, this);
+                _buffer.AsSpan(consumed, _buffered - consumed).CopyTo(_buffer);
+                _buffered -= consumed;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
+        catch (SocketException e)
+        {
+            Fail($"socket error {e.SocketErrorCode}");
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by the run at the end.
+        }
+        catch (InvalidDataException e)
+        {
+            Fail(e.Message);
+        }
+    }
+
+    public void OnReady() => _ready.TrySetResult();
+
+    public void OnDelivery(ReadOnlySpan<byte> payload)
+    {
+        if (!BenchPayload.TryRead(payload, out int sender, out long sequence, out long timestamp) || sender >= ReceivedFrom.Length)
+        {
+            Foreign++;
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        Latency.Record((now - timestamp) * 1_000_000 / Stopwatch.Frequency);
+        Deliveries++;
+        ReceivedFrom[sender]++;
+        if (sequence != NextExpected[sender])
+        {
+            OutOfOrder++;
+        }
+
+        NextExpected[sender] = Math.Max(NextExpected[sender], sequence + 1);
+        _run.Delivered(sender, sequence);
+    }
+
+    public void Reply(ReadOnlySpan<byte> bytes) => Socket.Send(bytes);
+
+    private void Fail(string why)
+    {
+        Failure ??= why;
+        _ready.TrySetException(new IOException(why));
+        _run.ConnectionFailed(this, why);
+    }
+}

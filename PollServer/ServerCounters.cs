@@ -1,0 +1,32 @@
+using System.Globalization;
+
+namespace PollChat.Server;
+
+/// <summary>
+/// What the loop has done since start. Plain fields, written only by the loop thread; a
+/// snapshot is formatted on that thread too, so the allocation figure is the loop's own.
+/// </summary>
+internal sealed class ServerCounters
+{
+    public long BytesIn;
+    public long BytesOut;
+    public long FramesIn;
+    public long MessagesRelayed;
+
+    /// <summary>Pairs queued to recipients: one per recipient per relayed message or notice.</summary>
+    public long Deliveries;
+    public long SelectCalls;
+    public long ReadySockets;
+    public long Accepted;
+
+    /// <summary>
+    /// One line of key=value pairs that PollBench and scripts parse: cumulative since start, so
+    /// two snapshots subtract to the figures of the interval between them.
+    /// </summary>
+    public string Snapshot(int connections) => string.Create(CultureInfo.InvariantCulture,
+        $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
+        $"frames_in={FramesIn} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
+        $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
+        $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} gc0={GC.CollectionCount(0)} " +
+        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)}");
+}
