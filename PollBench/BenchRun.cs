@@ -44,6 +44,9 @@ internal sealed class BenchRun : IDisposable
     /// <summary>How long the last messages may take to arrive after sending stops, before they count as lost.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>Idle connections are held this long before memory is read: past PollServer's 5 s sweep of idle buffers, as a real idle room would be.</summary>
+    private static readonly TimeSpan IdleHold = TimeSpan.FromSeconds(6);
+
     /// <summary>Connections opened at once: enough to connect thousands quickly without overflowing the server's backlog.</summary>
     private const int ConnectConcurrency = 64;
 
@@ -83,6 +86,11 @@ internal sealed class BenchRun : IDisposable
         }
 
         TimeSpan connectTime = connectClock.Elapsed;
+        if (_options.Idle)
+        {
+            await Task.Delay(IdleHold).ConfigureAwait(false);
+        }
+
         long rssConnected = server?.Memory().Current ?? 0;
         List<BenchConnection> senderSockets = separate ? _senderConnections : _members;
 

@@ -25,6 +25,9 @@ public sealed class ChatServer : IDisposable
     /// <summary>Accepting a burst of connections is bounded the same way, so chat keeps flowing during a connect storm.</summary>
     private const int MaxAcceptsPerIteration = 256;
 
+    /// <summary>How often idle clients' output buffers are let go: rare enough that a busy client reallocates a negligible amount.</summary>
+    private const long BufferSweepIntervalMilliseconds = 5_000;
+
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
     private const int MaxSelectWaitMilliseconds = 60_000;
 
@@ -57,6 +60,7 @@ public sealed class ChatServer : IDisposable
     private long _nextConnectionId;
     private bool _shuttingDown;
     private bool _stopped;
+    private long _nextBufferSweep = Environment.TickCount64 + BufferSweepIntervalMilliseconds;
     private readonly ServerCounters _counters = new();
 
     public ChatServer(ServerOptions options) => _options = options;
@@ -286,6 +290,15 @@ public sealed class ChatServer : IDisposable
 
     private void RunTimers(long now)
     {
+        if (now >= _nextBufferSweep)
+        {
+            _nextBufferSweep = now + BufferSweepIntervalMilliseconds;
+            foreach (ClientConnection client in _connections)
+            {
+                client.Outbound.ReleaseIfEmpty();
+            }
+        }
+
         while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
         {
             _nameDeadlines.Dequeue();
@@ -307,7 +320,7 @@ public sealed class ChatServer : IDisposable
         for (int i = 0; i < _departures.Count; i++)
         {
             ClientConnection gone = _departures[i];
-            if (!_shuttingDown)
+            if (!_shuttingDown && _byName.Count < _options.AnnounceLimit)
             {
                 string how = CloseReasons.ForOthers(gone.CloseReason!.Value);
                 BroadcastNotice(Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
@@ -432,12 +445,14 @@ public sealed class ChatServer : IDisposable
             return;
         }
 
-        var others = _byName.Keys.ToList();
+        SendNotice(client, Notices.Welcome(name, _byName.Keys), now); // Before adding: the list is of the others.
         client.AcceptName(name);
         _byName.Add(name, client);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
-        SendNotice(client, Notices.Welcome(name, others), now);
-        BroadcastNotice(Notices.Joined(name, _byName.Count), except: client, now);
+        if (_byName.Count <= _options.AnnounceLimit)
+        {
+            BroadcastNotice(Notices.Joined(name, _byName.Count), except: client, now);
+        }
     }
 
     private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)
@@ -642,6 +657,8 @@ public sealed class ChatServer : IDisposable
         {
             next = now;
         }
+
+        next = Math.Min(next, _nextBufferSweep);
 
         return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
     }

@@ -1,16 +1,20 @@
-using System.Buffers;
-
 namespace PollChat.Server;
 
 /// <summary>
-/// Bytes queued for one client and not yet accepted by its socket. The array is rented only
-/// while something is pending, so an idle client holds none. Appends past the limit are refused,
-/// which is how a reader that stopped reading is detected.
+/// Bytes queued for one client and not yet accepted by its socket. The array is allocated on
+/// the first output and kept for the connection's life, so a busy client reuses it every
+/// iteration and the steady state allocates nothing. (Renting from the shared pool on every
+/// flush was tried: with a hundred busy clients the pool runs dry and every rent allocates.)
+/// A burst that grows it past <see cref="KeepAtMostBytes"/> is let go once drained. Appends
+/// past the limit are refused, which is how a reader that stopped reading is detected.
 /// </summary>
 internal sealed class OutboundBuffer
 {
-    /// <summary>First rental: a few relayed lines; it doubles from there only for a backlog.</summary>
-    private const int InitialRentBytes = 4096;
+    /// <summary>First allocation: a few dozen relayed lines; it doubles only for a backlog.</summary>
+    private const int InitialBytes = 2048;
+
+    /// <summary>A quiet client should not keep a burst's memory; below this, keeping beats reallocating.</summary>
+    private const int KeepAtMostBytes = 64 * 1024;
 
     private byte[]? _buffer;
     private int _start;
@@ -25,8 +29,7 @@ internal sealed class OutboundBuffer
     /// <summary>Queues <paramref name="bytes"/>; returns false, queuing nothing, if that would put more than <paramref name="limit"/> bytes pending.</summary>
     public bool TryAppend(ReadOnlySpan<byte> bytes, int limit)
     {
-        int pending = PendingCount;
-        if (pending + bytes.Length > limit)
+        if (PendingCount + bytes.Length > limit)
         {
             return false;
         }
@@ -37,24 +40,34 @@ internal sealed class OutboundBuffer
         return true;
     }
 
-    /// <summary>Marks <paramref name="count"/> bytes as sent; returns the array to the pool once nothing is pending.</summary>
+    /// <summary>Marks <paramref name="count"/> bytes as sent.</summary>
     public void Consume(int count)
     {
         _start += count;
         if (_start == _end)
         {
-            Clear();
+            _start = _end = 0;
+            if (_buffer!.Length > KeepAtMostBytes)
+            {
+                _buffer = null;
+            }
         }
     }
 
+    /// <summary>Lets the array go if nothing is pending: called for every client now and then, so idle clients hold no output memory.</summary>
+    public void ReleaseIfEmpty()
+    {
+        if (!HasPending)
+        {
+            _buffer = null;
+            _start = _end = 0;
+        }
+    }
+
+    /// <summary>Drops everything pending and the array with it.</summary>
     public void Clear()
     {
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
-
+        _buffer = null;
         _start = _end = 0;
     }
 
@@ -62,7 +75,7 @@ internal sealed class OutboundBuffer
     {
         if (_buffer is null)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(InitialRentBytes, needed));
+            _buffer = new byte[Math.Max(InitialBytes, needed)];
             return;
         }
 
@@ -72,16 +85,15 @@ internal sealed class OutboundBuffer
         }
 
         int pending = PendingCount;
-        if (_buffer.Length - pending >= needed && _start >= _buffer.Length / 2)
+        if (_buffer.Length - pending >= needed)
         {
-            // Sliding is cheaper than growing once half the array has already been sent.
+            // Enough room once the bytes already sent are dropped from the front.
             _buffer.AsSpan(_start, pending).CopyTo(_buffer);
         }
         else
         {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + needed));
+            byte[] larger = new byte[Math.Max(_buffer.Length * 2, pending + needed)];
             _buffer.AsSpan(_start, pending).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = larger;
         }
 

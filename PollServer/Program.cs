@@ -12,6 +12,7 @@ var maxMessage = new Option<int>("--max-message-bytes") { Description = "Longest
 var maxName = new Option<int>("--max-username-bytes") { Description = "Longest username in UTF-8 bytes", DefaultValueFactory = _ => PollChat.Common.Protocol.ProtocolLimits.DefaultMaxUsernameBytes };
 var maxPending = new Option<int>("--max-pending-bytes") { Description = "Output queued for one client beyond which it is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxPendingOutputBytes };
 var nameTimeout = new Option<double>("--name-timeout") { Description = "Seconds a new connection has to send its username", DefaultValueFactory = _ => ServerOptions.DefaultNameTimeout.TotalSeconds };
+var announceLimit = new Option<int>("--announce-limit") { Description = "Joins and leaves are announced only while at most this many users are online (0: never)", DefaultValueFactory = _ => ServerOptions.DefaultAnnounceLimit };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -19,6 +20,7 @@ AddRangeCheck(maxClients, 1, 1_000_000);
 AddRangeCheck(maxMessage, 1, PollChat.Common.Protocol.ProtocolLimits.MaxFrameFromServerBytes);
 AddRangeCheck(maxName, 1, PollChat.Common.Protocol.ProtocolLimits.MaxUsernameBytesAnyServer);
 AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
+AddRangeCheck(announceLimit, 0, int.MaxValue);
 nameTimeout.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<double>() is <= 0 or > 3600)
@@ -37,7 +39,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, logLevel,
 };
 
 root.SetAction(result =>
@@ -56,6 +58,7 @@ root.SetAction(result =>
         MaxUsernameBytes = result.GetValue(maxName),
         MaxPendingOutputBytes = result.GetValue(maxPending),
         NameTimeout = TimeSpan.FromSeconds(result.GetValue(nameTimeout)),
+        AnnounceLimit = result.GetValue(announceLimit),
     };
     return RunServer(options);
 });

@@ -20,6 +20,9 @@ public sealed record ServerOptions
     /// <summary>Long enough for a goodbye or shutdown notice to reach a healthy peer; short enough that Ctrl+C feels immediate.</summary>
     public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Past this many users, a join or leave notice is noise nobody reads, and announcing each to everyone costs traffic that grows with the square of the room.</summary>
+    public const int DefaultAnnounceLimit = 500;
+
     public string Host { get; init; } = "0.0.0.0";
 
     public int Port { get; init; } = DefaultPort;
@@ -35,4 +38,7 @@ public sealed record ServerOptions
     public TimeSpan NameTimeout { get; init; } = DefaultNameTimeout;
 
     public TimeSpan CloseTimeout { get; init; } = DefaultCloseTimeout;
+
+    /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
+    public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;
 }
