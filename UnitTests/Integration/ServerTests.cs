@@ -323,4 +323,24 @@ public sealed class ServerTests
         alice.Send(new string('a', 101));
         Assert.That(alice.ReadNotice("Protocol error").Text, Is.EqualTo("Protocol error: the frame declares 101 bytes, over the limit of 100; closing the connection"));
     }
+
+    [Test]
+    public void Joins_and_leaves_are_not_announced_above_the_announce_limit()
+    {
+        using var server = TestServer.Start(new ServerOptions { AnnounceLimit = 2 });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        Assert.That(alice.ReadPair(), Is.EqualTo((ServerSender.Name, "bob joined (2 online)")));
+
+        using (RawClient.Join(server.EndPoint, "carol"))
+        {
+            bob.Send("carol's join was not announced");
+            Assert.That(alice.ReadPair(), Is.EqualTo(("bob", "carol's join was not announced")));
+        }
+
+        bob.Send("nor her leaving");
+        Assert.That(alice.ReadPair(), Is.EqualTo(("bob", "nor her leaving")));
+        bob.Dispose();
+        Assert.That(alice.ReadPair(), Is.EqualTo((ServerSender.Name, "bob left (disconnected; 1 online)")));
+    }
 }

@@ -46,6 +46,8 @@ internal sealed class RunningProcess : IDisposable
 
     public static RunningProcess Client(params string[] args) => Program("PollClient", args);
 
+    public static RunningProcess Bench(params string[] args) => Program("PollBench", args);
+
     public static RunningProcess Python(string script, params string[] args)
     {
         var info = new ProcessStartInfo("python3") { ArgumentList = { "-u", Path.Combine(RepositoryRoot, "interop", script) } };
