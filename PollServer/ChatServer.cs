@@ -19,8 +19,12 @@ namespace PollChat.Server;
 /// </summary>
 public sealed class ChatServer : IDisposable
 {
-    /// <summary>One client may not hog an iteration: after this many bytes the others get their turn.</summary>
-    private const int MaxReadBytesPerClientPerIteration = 64 * 1024;
+    /// <summary>
+    /// Every client is read into this one buffer, and whole frames are handled where they lie.
+    /// It is also the fairness cap: one receive per client per iteration, so a busy sender
+    /// cannot starve the others, and many frames arrive per system call.
+    /// </summary>
+    private const int ReceiveBufferBytes = 64 * 1024;
 
     /// <summary>Accepting a burst of connections is bounded the same way, so chat keeps flowing during a connect storm.</summary>
     private const int MaxAcceptsPerIteration = 256;
@@ -53,7 +57,7 @@ public sealed class ChatServer : IDisposable
     private readonly List<Socket> _readList = [];
     private readonly List<Socket> _writeList = [];
 
-    private readonly byte[] _discard = new byte[4096];
+    private readonly byte[] _receiveBuffer = new byte[ReceiveBufferBytes];
     private byte[] _relayScratch = new byte[4096];
 
     private Socket? _listener;
@@ -355,48 +359,40 @@ public sealed class ChatServer : IDisposable
 
     // ---- Reading and what frames mean ---------------------------------------------------
 
+    /// <summary>One receive per ready client per iteration (see <see cref="ReceiveBufferBytes"/>); a closing client's bytes are read only to be dropped, so our FIN is not turned into a reset.</summary>
     private void ReadFrom(ClientConnection client, long now)
     {
-        int budget = MaxReadBytesPerClientPerIteration;
-        while (budget > 0 && !client.PeerGone)
+        int received = client.Receive(_receiveBuffer, out SocketError error);
+        DisconnectKind kind = Disconnects.ClassifyReceive(received, error);
+        if (received > 0)
         {
-            SocketError error;
-            int received = client.State == ClientState.Closing
-                ? client.ReceiveAndDiscard(_discard, out error)
-                : client.Receive(out error);
-            DisconnectKind kind = Disconnects.ClassifyReceive(received, error);
-            if (received > 0)
-            {
-                budget -= received;
-                _counters.BytesIn += received;
-                DecodeFrames(client, now);
-                continue;
-            }
-
-            if (kind == DisconnectKind.WouldBlock)
-            {
-                return;
-            }
-
-            client.PeerGone = true;
-            CloseReason reason = kind switch
-            {
-                DisconnectKind.ClosedByPeer => CloseReason.ClosedByPeer,
-                DisconnectKind.Reset => CloseReason.ConnectionReset,
-                _ => CloseReason.SocketError,
-            };
-            Disconnect(client, reason, notice: null, now, detail: kind == DisconnectKind.Error ? error.ToString() : null);
+            _counters.BytesIn += received;
+            DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now);
             return;
         }
+
+        if (kind == DisconnectKind.WouldBlock)
+        {
+            return;
+        }
+
+        client.PeerGone = true;
+        CloseReason reason = kind switch
+        {
+            DisconnectKind.ClosedByPeer => CloseReason.ClosedByPeer,
+            DisconnectKind.Reset => CloseReason.ConnectionReset,
+            _ => CloseReason.SocketError,
+        };
+        Disconnect(client, reason, notice: null, now, detail: kind == DisconnectKind.Error ? error.ToString() : null);
     }
 
-    private void DecodeFrames(ClientConnection client, long now)
+    private void DecodeFrames(ClientConnection client, ReadOnlySpan<byte> input, long now)
     {
         while (client.State != ClientState.Closing)
         {
             bool awaitingName = client.State == ClientState.AwaitingName;
             int limit = awaitingName ? _options.MaxUsernameBytes : _options.MaxMessageBytes;
-            FrameReadStatus status = client.Inbound.TryRead(limit, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
+            FrameReadStatus status = client.Inbound.TryReadFrom(ref input, limit, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
             if (status == FrameReadStatus.NeedMoreData)
             {
                 return;

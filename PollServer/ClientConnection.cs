@@ -47,7 +47,7 @@ internal sealed class ClientConnection
     /// <summary>The username already framed, so a relay copies bytes instead of encoding the name again.</summary>
     public byte[] NameFrame { get; private set; } = [];
 
-    /// <summary>Received bytes not yet returned as frames.</summary>
+    /// <summary>The part of a frame that arrived without its end; whole frames never pass through it.</summary>
     public FrameReader Inbound { get; } = new();
 
     /// <summary>Bytes queued for this client and not yet accepted by its socket.</summary>
@@ -96,23 +96,10 @@ internal sealed class ClientConnection
         return true;
     }
 
-    /// <summary>Receives once into the frame reader. Returns the byte count; 0 with <paramref name="error"/> set when nothing was read.</summary>
-    public int Receive(out SocketError error)
+    /// <summary>Receives once into the loop's shared buffer. Returns the byte count; 0 with <paramref name="error"/> set when nothing was read.</summary>
+    public int Receive(Span<byte> sharedBuffer, out SocketError error)
     {
-        Span<byte> space = Inbound.GetReceiveSpan();
-        int received = Socket.Receive(space, SocketFlags.None, out error);
-        if (error == SocketError.Success && received > 0)
-        {
-            Inbound.CommitReceived(received);
-        }
-
-        return error == SocketError.Success ? received : 0;
-    }
-
-    /// <summary>Receives once and throws the bytes away: a closing client's input no longer matters, but must be drained so our FIN is not turned into a reset.</summary>
-    public int ReceiveAndDiscard(Span<byte> scratch, out SocketError error)
-    {
-        int received = Socket.Receive(scratch, SocketFlags.None, out error);
+        int received = Socket.Receive(sharedBuffer, SocketFlags.None, out error);
         return error == SocketError.Success ? received : 0;
     }
 

@@ -119,6 +119,60 @@ public sealed class FrameReader
         return FrameReadStatus.Frame;
     }
 
+    /// <summary>
+    /// Like <see cref="TryRead"/>, for a
+    /// caller that received into a buffer of its own (a server's shared receive buffer): reads the
+    /// next frame from what is buffered here followed by <paramref name="input"/>, advancing
+    /// <paramref name="input"/> past what it used. A frame wholly inside <paramref name="input"/>
+    /// is returned in place, without copying; only a frame split across receives is copied in,
+    /// and only as many bytes as it needs. On <see cref="FrameReadStatus.NeedMoreData"/> all of
+    /// <paramref name="input"/> has been taken. The payload stays valid until the next call.
+    /// </summary>
+    public FrameReadStatus TryReadFrom(ref ReadOnlySpan<byte> input, int maxPayloadLength, out ReadOnlySpan<byte> payload, out FrameError error, out int declaredLength)
+    {
+        while (BufferedCount > 0)
+        {
+            FrameReadStatus status = TryRead(maxPayloadLength, out payload, out error, out declaredLength);
+            if (status != FrameReadStatus.NeedMoreData || input.IsEmpty)
+            {
+                return status;
+            }
+
+            // Top the partial frame up with exactly what it lacks (the header first, then the payload).
+            int lacking = BufferedCount < FrameHeader.Length ? FrameHeader.Length - BufferedCount : _bytesNeeded - BufferedCount;
+            int take = Math.Min(lacking, input.Length);
+            Append(input[..take]);
+            input = input[take..];
+        }
+
+        payload = default;
+        declaredLength = 0;
+        error = FrameError.None;
+        if (input.Length < FrameHeader.Length)
+        {
+            Append(input);
+            input = default;
+            return FrameReadStatus.NeedMoreData;
+        }
+
+        if (!FrameHeader.TryParse(input[..FrameHeader.Length], maxPayloadLength, out declaredLength, out error))
+        {
+            return FrameReadStatus.Invalid;
+        }
+
+        if (input.Length - FrameHeader.Length < declaredLength)
+        {
+            Append(input);
+            _bytesNeeded = FrameHeader.Length + declaredLength;
+            input = default;
+            return FrameReadStatus.NeedMoreData;
+        }
+
+        payload = input.Slice(FrameHeader.Length, declaredLength);
+        input = input[(FrameHeader.Length + declaredLength)..];
+        return FrameReadStatus.Frame;
+    }
+
     /// <summary>Moves unread bytes to the front; goes back to the small buffer once a large one is no longer needed.</summary>
     private void Compact()
     {
