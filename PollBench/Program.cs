@@ -15,14 +15,21 @@ var count = new Option<long?>("--count", "-n") { Description = "Messages per sen
 var idle = new Option<bool>("--idle") { Description = "Connect the clients, measure server memory per connection, send one message to prove they are served" };
 var serverPid = new Option<int?>("--server-pid") { Description = "PID of the server, to report its CPU time and memory from /proc" };
 var spawn = new Option<string?>("--spawn-server") { Description = "Path of a PollServer executable to start on a free loopback port; also reports its own counters" };
+var probeSelect = new Option<bool>("--probe-select") { Description = "Only measure what Socket.Select itself allocates per call for 10 to 5000 sockets, and exit" };
 var readyOnConnect = new Option<bool>("--classic-no-welcome") { Description = "With --server classic: the server sends no welcome (a tutorial server); members count as joined once connected" };
 
 var root = new RootCommand("PollBench: fan-out chat load with per-message checks of loss, duplication and order.")
 {
-    server, host, port, clients, senders, payload, rate, window, duration, count, idle, serverPid, spawn, readyOnConnect,
+    server, host, port, clients, senders, payload, rate, window, duration, count, idle, serverPid, spawn, readyOnConnect, probeSelect,
 };
 root.SetAction(async (result, _) =>
 {
+    if (result.GetValue(probeSelect))
+    {
+        SelectProbe.Run(Console.Out);
+        return 0;
+    }
+
     IBenchProtocol protocol = result.GetValue(server) switch
     {
         "classic" => new ClassicProtocol(result.GetValue(readyOnConnect)),
