@@ -61,7 +61,18 @@ root.SetAction(async (result, _) =>
     };
 
     using var run = new BenchRun(options, protocol);
-    BenchResult outcome = await run.RunAsync(watched);
+    BenchResult outcome;
+    try
+    {
+        outcome = await run.RunAsync(watched);
+    }
+    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException)
+    {
+        // The room could not be set up (refused, reset or never ready): one line for people and scripts alike.
+        Console.Error.WriteLine($"PollBench: the room could not be set up: {e.Message}");
+        return 1;
+    }
+
     Console.Write(outcome.ForPeople());
     Console.WriteLine(outcome.ForScripts());
     return outcome.Correct ? 0 : 1;
