@@ -8,7 +8,7 @@ internal sealed record BenchResult(
     string Protocol, BenchOptions Options, int Members, TimeSpan ConnectTime, TimeSpan SendTime, TimeSpan Elapsed,
     long Sent, long Deliveries, LatencyHistogram Latency, long Lost, long Duplicated, long OutOfOrder, long Foreign,
     bool Drained, string? Failure, TimeSpan ServerCpu, TimeSpan BenchCpu, long RssBefore, long RssConnected, long RssPeak, long RssNow,
-    double? AllocatedBytesPerDelivery, string ServerCounters)
+    double? AllocatedBytesPerDelivery, double? OwnAllocatedBytesPerDelivery, string ServerCounters)
 {
     /// <summary>Nothing lost, duplicated or reordered, and no connection failed.</summary>
     public bool Correct => Lost == 0 && Duplicated == 0 && OutOfOrder == 0 && Failure is null;
@@ -36,7 +36,8 @@ internal sealed record BenchResult(
         text.AppendLine(Invariant($"  generator:  cpu {BenchCpu.TotalSeconds:0.00} s ({100 * BenchCpu.TotalSeconds / Elapsed.TotalSeconds:0}% of a core)"));
         if (AllocatedBytesPerDelivery is { } perDelivery)
         {
-            text.AppendLine(Invariant($"  counters:   {ServerCounters}, {perDelivery:0.000} B allocated per delivery"));
+            text.AppendLine(Invariant($"  counters:   {ServerCounters}"));
+            text.AppendLine(Invariant($"  allocation: {perDelivery:0.000} B per delivery on the loop thread, {OwnAllocatedBytesPerDelivery:0.000} B outside Socket.Select (second half of the sending)"));
         }
 
         text.AppendLine(Invariant($"  check:      {Lost} lost, {Duplicated} duplicated, {OutOfOrder} out of order{(Foreign > 0 ? $", {Foreign} foreign" : "")}{(Drained ? "" : ", not drained")}{(Failure is null ? "" : $", {Failure}")}: {(Correct ? "OK" : "FAILED")}"));
@@ -50,7 +51,7 @@ internal sealed record BenchResult(
         $"deliveries_per_s={DeliveriesPerSecond:0} sends_per_s={SendsPerSecond:0} p50_us={Latency.Percentile(0.5)} " +
         $"p99_us={Latency.Percentile(0.99)} p999_us={Latency.Percentile(0.999)} max_us={Latency.Max} " +
         $"connect_ms={ConnectTime.TotalMilliseconds:0} server_cpu_s={ServerCpu.TotalSeconds:0.00} bench_cpu_s={BenchCpu.TotalSeconds:0.00} " +
-        $"rss_peak_bytes={RssPeak} rss_per_conn_bytes={RssPerConnection:0} alloc_per_delivery={AllocatedBytesPerDelivery ?? -1:0.000} " +
+        $"rss_peak_bytes={RssPeak} rss_per_conn_bytes={RssPerConnection:0} alloc_per_delivery={AllocatedBytesPerDelivery ?? -1:0.000} own_alloc_per_delivery={OwnAllocatedBytesPerDelivery ?? -1:0.000} " +
         $"lost={Lost} duplicated={Duplicated} out_of_order={OutOfOrder} ok={(Correct ? 1 : 0)}");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

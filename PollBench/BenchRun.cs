@@ -95,19 +95,27 @@ internal sealed class BenchRun : IDisposable
         List<BenchConnection> senderSockets = separate ? _senderConnections : _members;
 
         Dictionary<string, double>? countersBefore = server is { HasCounters: true } ? server.Counters() : null;
+        bool timed = !_options.Idle && _options.CountPerSender is null;
         TimeSpan cpuBefore = server?.CpuTime() ?? TimeSpan.Zero;
         TimeSpan benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         using var sendingStop = new CancellationTokenSource(_options.Idle || _options.CountPerSender is not null ? Timeout.InfiniteTimeSpan : _options.Duration);
         long start = Stopwatch.GetTimestamp();
         Task[] sending = [.. Enumerable.Range(0, senders).Select(s => SendLoopAsync(s, senderSockets[s].Socket, start, sendingStop.Token))];
+        if (countersBefore is not null && timed)
+        {
+            // Allocation is a steady-state figure: the first half warms up buffers and the JIT, the second half is measured.
+            await Task.Delay(_options.Duration / 2).ConfigureAwait(false);
+            countersBefore = server!.Counters();
+        }
+
         await Task.WhenAll(sending).ConfigureAwait(false);
+        Dictionary<string, double>? countersAfter = countersBefore is null ? null : server!.Counters();
         TimeSpan sendTime = clock.Elapsed;
         bool drained = await DrainAsync().ConfigureAwait(false);
         TimeSpan elapsed = clock.Elapsed;
         TimeSpan cpu = (server?.CpuTime() ?? TimeSpan.Zero) - cpuBefore;
         TimeSpan benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
-        Dictionary<string, double>? countersAfter = countersBefore is null ? null : server!.Counters();
         (long rssNow, long rssPeak) = server?.Memory() ?? (0, 0);
 
         _stop.Cancel();
@@ -269,6 +277,7 @@ internal sealed class BenchRun : IDisposable
         }
 
         double? allocPerDelivery = null;
+        double? ownAllocPerDelivery = null;
         string serverCounters = "";
         if (before is not null && after is not null)
         {
@@ -277,14 +286,16 @@ internal sealed class BenchRun : IDisposable
             double selects = after["selects"] - before["selects"];
             double ready = after.GetValueOrDefault("ready_sockets") - before.GetValueOrDefault("ready_sockets");
             allocPerDelivery = serverDeliveries > 0 ? allocated / serverDeliveries : 0;
+            double inSelect = after.GetValueOrDefault("select_alloc_bytes") - before.GetValueOrDefault("select_alloc_bytes");
+            ownAllocPerDelivery = serverDeliveries > 0 ? (allocated - inSelect) / serverDeliveries : 0;
             serverCounters = string.Create(CultureInfo.InvariantCulture,
                 $"selects={selects:0} ready_per_select={(selects > 0 ? ready / selects : 0):0.0} bytes_in={after["bytes_in"] - before["bytes_in"]:0} " +
-                $"bytes_out={after["bytes_out"] - before["bytes_out"]:0} loop_alloc_bytes={allocated:0} " +
+                $"bytes_out={after["bytes_out"] - before["bytes_out"]:0} loop_alloc_bytes={allocated:0} select_alloc_bytes={inSelect:0} " +
                 $"gc0={after["gc0"] - before["gc0"]:0} gc1={after["gc1"] - before["gc1"]:0} gc2={after["gc2"] - before["gc2"]:0}");
         }
 
         return new BenchResult(_protocol.Name, _options, _members.Count, connectTime, sendTime, elapsed, sentTotal, deliveries, latency,
             lost, duplicated, outOfOrder, foreign, drained, _failure, serverCpu, benchCpu, rssBefore, rssConnected, rssPeak, rssNow,
-            allocPerDelivery, serverCounters);
+            allocPerDelivery, ownAllocPerDelivery, serverCounters);
     }
 }

@@ -29,7 +29,7 @@ public sealed class ChatServer : IDisposable
     /// <summary>Accepting a burst of connections is bounded the same way, so chat keeps flowing during a connect storm.</summary>
     private const int MaxAcceptsPerIteration = 256;
 
-    /// <summary>How often idle clients' output buffers are let go: rare enough that a busy client reallocates a negligible amount.</summary>
+    /// <summary>How often output buffers of clients that had no output since the last sweep are let go.</summary>
     private const long BufferSweepIntervalMilliseconds = 5_000;
 
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
@@ -195,7 +195,9 @@ public sealed class ChatServer : IDisposable
     {
         int waitMilliseconds = MillisecondsToNextTimer(Environment.TickCount64);
         int microseconds = waitMilliseconds < 0 ? -1 : waitMilliseconds * 1000;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         Socket.Select(_readList, _writeList.Count > 0 ? _writeList : null, null, microseconds);
+        _counters.SelectAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         _counters.SelectCalls++;
         _counters.ReadySockets += _readList.Count + _writeList.Count;
     }
@@ -299,7 +301,7 @@ public sealed class ChatServer : IDisposable
             _nextBufferSweep = now + BufferSweepIntervalMilliseconds;
             foreach (ClientConnection client in _connections)
             {
-                client.Outbound.ReleaseIfEmpty();
+                client.Outbound.SweepIfIdle();
             }
         }
 

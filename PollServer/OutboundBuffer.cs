@@ -2,23 +2,21 @@ namespace PollChat.Server;
 
 /// <summary>
 /// Bytes queued for one client and not yet accepted by its socket. The array is allocated on
-/// the first output and kept for the connection's life, so a busy client reuses it every
-/// iteration and the steady state allocates nothing. (Renting from the shared pool on every
-/// flush was tried: with a hundred busy clients the pool runs dry and every rent allocates.)
-/// A burst that grows it past <see cref="KeepAtMostBytes"/> is let go once drained. Appends
-/// past the limit are refused, which is how a reader that stopped reading is detected.
+/// the first output and kept while the client is busy, so the steady state allocates nothing.
+/// (Renting from the shared pool on every flush was tried: with a hundred busy clients the pool
+/// runs dry and every rent allocates.) A client with no output for a whole sweep period loses
+/// the array, so an idle room holds no output memory. Appends past the limit are refused,
+/// which is how a reader that stopped reading is detected.
 /// </summary>
 internal sealed class OutboundBuffer
 {
     /// <summary>First allocation: a few dozen relayed lines; it doubles only for a backlog.</summary>
     private const int InitialBytes = 2048;
 
-    /// <summary>A quiet client should not keep a burst's memory; below this, keeping beats reallocating.</summary>
-    private const int KeepAtMostBytes = 64 * 1024;
-
     private byte[]? _buffer;
     private int _start;
     private int _end;
+    private bool _usedSinceSweep;
 
     public int PendingCount => _end - _start;
 
@@ -34,6 +32,7 @@ internal sealed class OutboundBuffer
             return false;
         }
 
+        _usedSinceSweep = true;
         EnsureSpace(bytes.Length);
         bytes.CopyTo(_buffer.AsSpan(_end));
         _end += bytes.Length;
@@ -47,21 +46,19 @@ internal sealed class OutboundBuffer
         if (_start == _end)
         {
             _start = _end = 0;
-            if (_buffer!.Length > KeepAtMostBytes)
-            {
-                _buffer = null;
-            }
         }
     }
 
-    /// <summary>Lets the array go if nothing is pending: called for every client now and then, so idle clients hold no output memory.</summary>
-    public void ReleaseIfEmpty()
+    /// <summary>Called for every client once per sweep period: lets the array go if nothing was queued since the last call and nothing is pending.</summary>
+    public void SweepIfIdle()
     {
-        if (!HasPending)
+        if (!_usedSinceSweep && !HasPending)
         {
             _buffer = null;
             _start = _end = 0;
         }
+
+        _usedSinceSweep = false;
     }
 
     /// <summary>Drops everything pending and the array with it.</summary>

@@ -19,6 +19,9 @@ internal sealed class ServerCounters
     public long ReadySockets;
     public long Accepted;
 
+    /// <summary>Bytes allocated inside Socket.Select itself (its poll array, 8 B per listed socket past a small list), to tell the framework's share from the loop's own.</summary>
+    public long SelectAllocatedBytes;
+
     /// <summary>
     /// One line of key=value pairs that PollBench and scripts parse: cumulative since start, so
     /// two snapshots subtract to the figures of the interval between them.
@@ -27,6 +30,6 @@ internal sealed class ServerCounters
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
         $"frames_in={FramesIn} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
-        $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} gc0={GC.CollectionCount(0)} " +
+        $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
         $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)}");
 }
