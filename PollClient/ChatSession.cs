@@ -260,9 +260,7 @@ public sealed class ChatSession : IDisposable
 
     private void SendFrame(ReadOnlySpan<byte> payload)
     {
-        byte[] frame = new byte[Frame.EncodedLength(payload.Length)];
-        Frame.Write(frame, payload);
-        ReadOnlySpan<byte> remaining = frame;
+        ReadOnlySpan<byte> remaining = Frame.Encode(payload);
         while (_socket is not null && !remaining.IsEmpty)
         {
             int sent = _socket.Send(remaining, SocketFlags.None, out SocketError error);

@@ -13,7 +13,7 @@ internal sealed class ServerCounters
     public long FramesIn;
     public long MessagesRelayed;
 
-    /// <summary>Pairs queued to recipients: one per recipient per relayed message or notice.</summary>
+    /// <summary>Pairs queued to recipients: one per recipient per relayed message or notice; each is two frames out.</summary>
     public long Deliveries;
     public long SelectCalls;
     public long ReadySockets;
@@ -28,7 +28,7 @@ internal sealed class ServerCounters
     /// </summary>
     public string Snapshot(int connections) => string.Create(CultureInfo.InvariantCulture,
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
-        $"frames_in={FramesIn} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
+        $"frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
         $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)}");

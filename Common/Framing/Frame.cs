@@ -33,6 +33,14 @@ public static class Frame
         return frame;
     }
 
+    /// <summary>A new array holding <paramref name="payload"/> as one frame.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[EncodedLength(payload.Length)];
+        Write(frame, payload);
+        return frame;
+    }
+
     /// <summary>A new array holding the pair [sender frame][message frame], as servers relay a message.</summary>
     public static byte[] EncodePair(string sender, string message)
     {

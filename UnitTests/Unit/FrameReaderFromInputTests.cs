@@ -13,7 +13,7 @@ public sealed class FrameReaderFromInputTests
     {
         var rng = new Random(seed);
         List<byte[]> sent = [.. Enumerable.Range(0, 200).Select(_ => RandomPayload(rng))];
-        byte[] stream = [.. sent.SelectMany(p => FrameOf(p))];
+        byte[] stream = [.. sent.SelectMany(p => Frame.Encode((ReadOnlySpan<byte>)p))];
         var reader = new FrameReader();
         var received = new List<byte[]>();
 
@@ -40,7 +40,7 @@ public sealed class FrameReaderFromInputTests
     [Test]
     public void A_frame_wholly_inside_the_input_is_returned_in_place_without_copying()
     {
-        byte[] stream = [.. FrameOf("hello"u8.ToArray()), .. FrameOf("world"u8.ToArray())];
+        byte[] stream = [.. Frame.Encode("hello"u8), .. Frame.Encode("world"u8)];
         ReadOnlySpan<byte> input = stream;
         var reader = new FrameReader();
 
@@ -84,12 +84,5 @@ public sealed class FrameReaderFromInputTests
         byte[] payload = new byte[rng.Next(0, 3000)];
         rng.NextBytes(payload);
         return payload;
-    }
-
-    private static byte[] FrameOf(byte[] payload)
-    {
-        byte[] frame = new byte[Frame.EncodedLength(payload.Length)];
-        Frame.Write(frame, payload);
-        return frame;
     }
 }

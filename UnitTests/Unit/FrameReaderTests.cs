@@ -39,7 +39,7 @@ public sealed class FrameReaderTests
     {
         var rng = new Random(seed);
         List<byte[]> sent = RandomPayloads(rng);
-        byte[] stream = [.. sent.SelectMany(p => Encode(p))];
+        byte[] stream = [.. sent.SelectMany(p => Frame.Encode(p))];
         string context = $"seed {seed}, feed {mode}, split {split}, {sent.Count} frames, {stream.Length} bytes";
 
         var reader = new FrameReader();
@@ -91,7 +91,7 @@ public sealed class FrameReaderTests
     {
         byte[] payload = Filled(100, (byte)'z');
         var reader = new FrameReader();
-        reader.Append(Encode(payload));
+        reader.Append(Frame.Encode(payload));
 
         FrameReadStatus status = reader.TryRead(100, out ReadOnlySpan<byte> read, out FrameError error, out int declared);
 
@@ -109,7 +109,7 @@ public sealed class FrameReaderTests
     public void A_frame_one_byte_over_the_limit_is_invalid_with_the_declared_length()
     {
         var reader = new FrameReader();
-        reader.Append(Encode(Filled(101, (byte)'z')));
+        reader.Append(Frame.Encode(Filled(101, (byte)'z')));
 
         FrameReadStatus status = reader.TryRead(100, out _, out FrameError error, out int declared);
 
@@ -367,7 +367,7 @@ public sealed class FrameReaderTests
         rng.NextBytes(large);
         var reader = new FrameReader();
 
-        Feed(reader, Encode(large), mode);
+        Feed(reader, Frame.Encode(large), mode);
         FrameReadStatus largeStatus = reader.TryRead(Size, out ReadOnlySpan<byte> largeRead, out _, out _);
         bool largeMatches = largeRead.SequenceEqual(large);
 
@@ -393,7 +393,7 @@ public sealed class FrameReaderTests
         byte[] large = new byte[Size];
         rng.NextBytes(large);
         List<byte[]> sent = [Encoding.ASCII.GetBytes("before"), large, Encoding.ASCII.GetBytes("after"), []];
-        byte[] stream = [.. sent.SelectMany(p => Encode(p))];
+        byte[] stream = [.. sent.SelectMany(p => Frame.Encode(p))];
         var reader = new FrameReader();
         var received = new List<byte[]>();
 
@@ -414,7 +414,7 @@ public sealed class FrameReaderTests
     public void After_a_large_frame_is_read_an_idle_reader_offers_only_its_small_buffer_again(bool headerFirst)
     {
         const int Size = 1024 * 1024;
-        byte[] frame = Encode(new byte[Size]);
+        byte[] frame = Frame.Encode(new byte[Size]);
         var reader = new FrameReader();
         if (headerFirst)
         {
@@ -490,13 +490,6 @@ public sealed class FrameReaderTests
 
             received.Add(payload.ToArray());
         }
-    }
-
-    private static byte[] Encode(byte[] payload)
-    {
-        byte[] frame = new byte[Frame.EncodedLength(payload.Length)];
-        Frame.Write(frame, payload);
-        return frame;
     }
 
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
