@@ -24,8 +24,14 @@ public sealed class ChatView(TextWriter output)
     public static string FormatMessage(DateTime time, string sender, string text)
     {
         string stamp = time.ToString("HH:mm", CultureInfo.InvariantCulture);
-        return sender == ServerSender.Name
-            ? $"[{stamp}] {NoticeMarker} {Neutralise(text)}"
+        if (sender == ServerSender.Name)
+        {
+            return $"[{stamp}] {NoticeMarker} {Neutralise(text)}";
+        }
+
+        // PollServer sends /me actions from "* alice"; a name cannot start with '*', so this is never a user.
+        return sender.StartsWith("* ", StringComparison.Ordinal)
+            ? $"[{stamp}] {Neutralise(sender)} {Neutralise(text)}"
             : $"[{stamp}] {Neutralise(sender)} > {Neutralise(text)}";
     }
 

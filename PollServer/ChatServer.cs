@@ -17,7 +17,7 @@ namespace PollChat.Server;
 /// client's socket and buffers, and the framing in Common knows nothing of either.
 /// Other threads talk to the loop only through <see cref="Post"/>.
 /// </summary>
-public sealed class ChatServer : IDisposable
+public sealed partial class ChatServer : IDisposable
 {
     /// <summary>
     /// Every client is read into this one buffer, and whole frames are handled where they lie.
@@ -59,6 +59,7 @@ public sealed class ChatServer : IDisposable
 
     private readonly byte[] _receiveBuffer = new byte[ReceiveBufferBytes];
     private byte[] _relayScratch = new byte[4096];
+    private byte[] _cleanScratch = new byte[4096];
 
     private Socket? _listener;
     private long _nextConnectionId;
@@ -233,7 +234,7 @@ public sealed class ChatServer : IDisposable
             socket.Blocking = false;
             socket.NoDelay = true;
             _counters.Accepted++;
-            var client = new ClientConnection(socket, ++_nextConnectionId, now + (long)_options.NameTimeout.TotalMilliseconds);
+            var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds);
             client.Index = _connections.Count;
             _connections.Add(client);
             _bySocket.Add(socket, client);
@@ -467,6 +468,18 @@ public sealed class ChatServer : IDisposable
             return;
         }
 
+        client.LastMessageAt = now;
+        if (ControlCharacters.Any(payload))
+        {
+            // Escape sequences and the like never reach another terminal; the rare message that has them is copied once, without them.
+            EnsureCapacity(ref _cleanScratch, payload.Length);
+            payload = _cleanScratch.AsSpan(0, ControlCharacters.Strip(payload, _cleanScratch));
+            if (payload.IsEmpty)
+            {
+                return;
+            }
+        }
+
         if (payload[0] == (byte)'/')
         {
             if (payload.Length > 1 && payload[1] == (byte)'/')
@@ -482,19 +495,6 @@ public sealed class ChatServer : IDisposable
         }
 
         Relay(client, payload, now);
-    }
-
-    private void RunCommand(ClientConnection client, string line, long now)
-    {
-        string command = line.Split(' ', 2)[0];
-        if (command.Equals("/quit", StringComparison.OrdinalIgnoreCase))
-        {
-            SendNotice(client, Notices.Goodbye(client.Name!), now);
-            Disconnect(client, CloseReason.Quit, notice: null, now);
-            return;
-        }
-
-        SendNotice(client, Notices.UnknownCommand(command), now);
     }
 
     // ---- Writing ------------------------------------------------------------------------
@@ -539,10 +539,7 @@ public sealed class ChatServer : IDisposable
     private ReadOnlySpan<byte> EncodePair(byte[] nameFrame, ReadOnlySpan<byte> message)
     {
         int length = nameFrame.Length + Frame.EncodedLength(message.Length);
-        if (_relayScratch.Length < length)
-        {
-            _relayScratch = new byte[Math.Max(length, _relayScratch.Length * 2)];
-        }
+        EnsureCapacity(ref _relayScratch, length);
 
         nameFrame.CopyTo(_relayScratch, 0);
         Frame.Write(_relayScratch.AsSpan(nameFrame.Length), message);
@@ -659,6 +656,15 @@ public sealed class ChatServer : IDisposable
         next = Math.Min(next, _nextBufferSweep);
 
         return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
+    }
+
+    /// <summary>Grows a reused scratch array, rarely: only when a message is longer than any before it.</summary>
+    private static void EnsureCapacity(ref byte[] scratch, int length)
+    {
+        if (scratch.Length < length)
+        {
+            scratch = new byte[Math.Max(length, scratch.Length * 2)];
+        }
     }
 
     private static IPAddress ResolveHost(string host)

@@ -22,12 +22,13 @@ internal enum ClientState
 /// </summary>
 internal sealed class ClientConnection
 {
-    public ClientConnection(Socket socket, long id, long nameDeadline)
+    public ClientConnection(Socket socket, long id, long now, long nameDeadline)
     {
         Socket = socket;
         Id = id;
         Endpoint = socket.RemoteEndPoint?.ToString() ?? "unknown";
         NameDeadline = nameDeadline;
+        ConnectedAt = LastMessageAt = now;
     }
 
     /// <summary>Non-blocking; disposed only by the loop's close phase.</summary>
@@ -53,6 +54,18 @@ internal sealed class ClientConnection
     /// <summary>Bytes queued for this client and not yet accepted by its socket.</summary>
     public OutboundBuffer Outbound { get; } = new();
 
+    /// <summary>When, in loop milliseconds, the connection was accepted (for /whois).</summary>
+    public long ConnectedAt { get; }
+
+    /// <summary>When, in loop milliseconds, the client last sent a message or command (idle time in /whois).</summary>
+    public long LastMessageAt { get; set; }
+
+    /// <summary>The /away text; null while present.</summary>
+    public string? AwayText { get; set; }
+
+    /// <summary>Who sent this client the last private message, for /reply.</summary>
+    public string? LastPrivateFrom { get; set; }
+
     /// <summary>When, in loop milliseconds, an unnamed connection is given up on.</summary>
     public long NameDeadline { get; }
 
@@ -75,6 +88,7 @@ internal sealed class ClientConnection
 
     public bool IsDisposed { get; private set; }
 
+    /// <summary>Takes <paramref name="name"/>, first or as a /nick change, and starts chatting.</summary>
     public void AcceptName(string name)
     {
         Name = name;

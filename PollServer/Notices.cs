@@ -39,5 +39,25 @@ internal static class Notices
     public static string Goodbye(string name) => $"Goodbye, {name}!";
 
     public static string UnknownCommand(string command) =>
-        $"Unknown command {command}. Commands: /quit. To send a message that starts with '/', type '//' first.";
+        $"Unknown command {command}. Type /help for the commands; to send a message that starts with '/', type '//' first.";
+
+    public static string NoSuchUser(string name) => $"No user named '{name}' is online";
+
+    public static string Online(IReadOnlyList<string> names, int maxListed)
+    {
+        string more = names.Count > maxListed ? $" and {names.Count - maxListed} more" : "";
+        return $"Online ({names.Count}): {string.Join(", ", names.Take(maxListed))}{more}";
+    }
+
+    public static string Whois(string name, long onlineMilliseconds, long idleMilliseconds, string? away) =>
+        $"{name}: online for {Duration(onlineMilliseconds)}, idle for {Duration(idleMilliseconds)}{(away is null ? "" : $", away: {away}")}";
+
+    /// <summary>"2h 5m", "12m 3s", "45s": precise enough for a person, short enough for one line.</summary>
+    private static string Duration(long milliseconds)
+    {
+        var span = TimeSpan.FromMilliseconds(Math.Max(0, milliseconds));
+        return span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m"
+            : span.TotalMinutes >= 1 ? $"{span.Minutes}m {span.Seconds}s"
+            : $"{span.Seconds}s";
+    }
 }

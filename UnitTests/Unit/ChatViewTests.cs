@@ -15,6 +15,18 @@ public sealed class ChatViewTests
     }
 
     [Test]
+    public void FormatMessage_shows_an_action_without_the_arrow()
+    {
+        Assert.That(ChatView.FormatMessage(NineOhFive, "* alice", "waves"), Is.EqualTo("[09:05] * alice waves"));
+    }
+
+    [Test]
+    public void FormatMessage_shows_a_private_message_with_its_marked_sender()
+    {
+        Assert.That(ChatView.FormatMessage(NineOhFive, "alice (private)", "psst"), Is.EqualTo("[09:05] alice (private) > psst"));
+    }
+
+    [Test]
     public void FormatMessage_uses_a_24_hour_clock()
     {
         var evening = new DateTime(2024, 6, 1, 21, 30, 0, DateTimeKind.Local);

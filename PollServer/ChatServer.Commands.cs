@@ -1,0 +1,203 @@
+using System.Text;
+using PollChat.Common.Framing;
+using PollChat.Common.Protocol;
+
+namespace PollChat.Server;
+
+/// <summary>
+/// The slash commands: one table, one handler each. Everything a command says travels as
+/// ordinary pairs, so classic clients read it like chat: notices from the server's name,
+/// private messages from <c>"alice (private)"</c>, actions from <c>"* alice"</c>. Those senders
+/// contain a space or start with '*', so no username can imitate them.
+/// </summary>
+public sealed partial class ChatServer
+{
+    /// <summary>A list of users longer than this would scroll the screen away; the rest is counted.</summary>
+    private const int MaxNamesListed = 100;
+
+    private static readonly CommandSpec[] CommandTable =
+    [
+        new("help", [], "/help", "list the commands", (s, c, _, now) => s.ShowHelp(c, now)),
+        new("users", ["who", "names"], "/users", "who is online", (s, c, _, now) => s.ShowUsers(c, now)),
+        new("msg", [], "/msg <user> <text>", "send a private message", (s, c, args, now) => s.SendPrivate(c, args, now)),
+        new("reply", [], "/reply <text>", "answer the last private message", (s, c, args, now) => s.Reply(c, args, now)),
+        new("me", [], "/me <action>", "say what you are doing, as '* alice waves'", (s, c, args, now) => s.Act(c, args, now)),
+        new("nick", [], "/nick <newname>", "change your name", (s, c, args, now) => s.ChangeName(c, args, now)),
+        new("away", [], "/away [text]", "mark yourself away; private messages get your text as an answer", (s, c, args, now) => s.SetAway(c, args, now)),
+        new("back", [], "/back", "you are back", (s, c, _, now) => s.SetBack(c, now)),
+        new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", (s, c, args, now) => s.ShowWhois(c, args, now)),
+        new("quit", [], "/quit", "leave the chat", (s, c, _, now) => s.Quit(c, now)),
+    ];
+
+    private static readonly Dictionary<string, CommandSpec> CommandsByName = BuildCommandIndex();
+
+    private void RunCommand(ClientConnection client, string line, long now)
+    {
+        int space = line.IndexOf(' ', StringComparison.Ordinal);
+        string word = space < 0 ? line[1..] : line[1..space];
+        string args = space < 0 ? "" : line[(space + 1)..].Trim();
+        if (CommandsByName.TryGetValue(word, out CommandSpec? command))
+        {
+            command.Run(this, client, args, now);
+        }
+        else
+        {
+            SendNotice(client, Notices.UnknownCommand("/" + word), now);
+        }
+    }
+
+    private void ShowHelp(ClientConnection client, long now)
+    {
+        SendNotice(client, "Commands (start a message with // to send a leading /):", now);
+        foreach (CommandSpec command in CommandTable)
+        {
+            string aliases = command.Aliases.Length == 0 ? "" : $" (also /{string.Join(", /", command.Aliases)})";
+            SendNotice(client, $"{command.Usage}: {command.Summary}{aliases}", now);
+        }
+    }
+
+    private void ShowUsers(ClientConnection client, long now) =>
+        SendNotice(client, Notices.Online(_byName.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList(), MaxNamesListed), now);
+
+    private void SendPrivate(ClientConnection sender, string args, long now)
+    {
+        int space = args.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || args[(space + 1)..].Trim().Length == 0)
+        {
+            SendNotice(sender, "Usage: /msg <user> <text>", now);
+            return;
+        }
+
+        DeliverPrivate(sender, args[..space], args[(space + 1)..].Trim(), now);
+    }
+
+    private void Reply(ClientConnection sender, string text, long now)
+    {
+        if (sender.LastPrivateFrom is null)
+        {
+            SendNotice(sender, "Nobody has sent you a private message yet", now);
+        }
+        else if (text.Length == 0)
+        {
+            SendNotice(sender, "Usage: /reply <text>", now);
+        }
+        else
+        {
+            DeliverPrivate(sender, sender.LastPrivateFrom, text, now);
+        }
+    }
+
+    private void DeliverPrivate(ClientConnection sender, string recipientName, string text, long now)
+    {
+        if (!_byName.TryGetValue(recipientName, out ClientConnection? recipient))
+        {
+            SendNotice(sender, Notices.NoSuchUser(recipientName), now);
+            return;
+        }
+
+        recipient.LastPrivateFrom = sender.Name;
+        SendPair(recipient, $"{sender.Name} (private)", text, now);
+        SendPair(sender, $"to {recipient.Name} (private)", text, now);
+        if (recipient.AwayText is not null)
+        {
+            SendNotice(sender, $"{recipient.Name} is away: {recipient.AwayText}", now);
+        }
+    }
+
+    private void Act(ClientConnection client, string action, long now)
+    {
+        if (action.Length == 0)
+        {
+            SendNotice(client, "Usage: /me <action>", now);
+            return;
+        }
+
+        byte[] actor = Frame.Encode("* " + client.Name);
+        ReadOnlySpan<byte> pair = EncodePair(actor, Encoding.UTF8.GetBytes(action));
+        foreach (ClientConnection recipient in _connections)
+        {
+            if (recipient != client && recipient.State == ClientState.Chatting)
+            {
+                Enqueue(recipient, pair, now);
+            }
+        }
+    }
+
+    private void ChangeName(ClientConnection client, string newName, long now)
+    {
+        string oldName = client.Name!;
+        string? problem = newName.Length == 0 ? "usage: /nick <newname>" : Username.Validate(newName, _options.MaxUsernameBytes);
+        if (problem is null && _byName.TryGetValue(newName, out ClientConnection? holder) && holder != client)
+        {
+            problem = $"the name '{newName}' is already taken";
+        }
+
+        if (problem is not null)
+        {
+            SendNotice(client, $"Name not changed: {problem}", now);
+            return;
+        }
+
+        _byName.Remove(oldName);
+        client.AcceptName(newName);
+        _byName.Add(newName, client);
+        Log.Info("#{Id} {User} is now {NewName}", client.Id, oldName, newName);
+        BroadcastNotice($"{oldName} is now known as {newName}", except: null, now);
+    }
+
+    private void SetAway(ClientConnection client, string text, long now)
+    {
+        client.AwayText = text.Length == 0 ? "away" : text;
+        SendNotice(client, $"You are marked as away: {client.AwayText}. Type /back when you return.", now);
+    }
+
+    private void SetBack(ClientConnection client, long now)
+    {
+        string notice = client.AwayText is null ? "You were not marked as away" : "Welcome back; you are no longer marked as away";
+        client.AwayText = null;
+        SendNotice(client, notice, now);
+    }
+
+    private void ShowWhois(ClientConnection client, string name, long now)
+    {
+        if (name.Length == 0)
+        {
+            SendNotice(client, "Usage: /whois <user>", now);
+        }
+        else if (!_byName.TryGetValue(name, out ClientConnection? subject))
+        {
+            SendNotice(client, Notices.NoSuchUser(name), now);
+        }
+        else
+        {
+            SendNotice(client, Notices.Whois(subject.Name!, now - subject.ConnectedAt, now - subject.LastMessageAt, subject.AwayText), now);
+        }
+    }
+
+    private void Quit(ClientConnection client, long now)
+    {
+        SendNotice(client, Notices.Goodbye(client.Name!), now);
+        Disconnect(client, CloseReason.Quit, notice: null, now);
+    }
+
+    private void SendPair(ClientConnection client, string sender, string text, long now) =>
+        Enqueue(client, Frame.EncodePair(sender, text), now);
+
+    private static Dictionary<string, CommandSpec> BuildCommandIndex()
+    {
+        var index = new Dictionary<string, CommandSpec>(StringComparer.OrdinalIgnoreCase);
+        foreach (CommandSpec command in CommandTable)
+        {
+            index.Add(command.Name, command);
+            foreach (string alias in command.Aliases)
+            {
+                index.Add(alias, command);
+            }
+        }
+
+        return index;
+    }
+
+    /// <summary>One slash command: its name and aliases, how to use it, one line for /help, and what it does.</summary>
+    private sealed record CommandSpec(string Name, string[] Aliases, string Usage, string Summary, Action<ChatServer, ClientConnection, string, long> Run);
+}
