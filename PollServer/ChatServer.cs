@@ -468,6 +468,12 @@ public sealed partial class ChatServer : IDisposable
             return;
         }
 
+        if (!client.Rate.TryTake(_options.MessagesPerSecond, _options.MessageBurst, now))
+        {
+            RefuseOverLimit(client, now);
+            return;
+        }
+
         client.LastMessageAt = now;
         if (ControlCharacters.Any(payload))
         {
@@ -495,6 +501,20 @@ public sealed partial class ChatServer : IDisposable
         }
 
         Relay(client, payload, now);
+    }
+
+    /// <summary>An over-limit message is dropped; the sender hears why once per burst, and is dropped if it keeps on.</summary>
+    private void RefuseOverLimit(ClientConnection client, long now)
+    {
+        int refused = client.Rate.RefusedInARow;
+        if (refused >= _options.FloodDisconnectAfter)
+        {
+            Disconnect(client, CloseReason.Flooding, Notices.Flooding(refused), now, detail: $"{refused} messages over the rate limit in a row");
+        }
+        else if (refused == 1)
+        {
+            SendNotice(client, Notices.SlowDown(client.Rate.MillisecondsUntilNext(_options.MessagesPerSecond), _options.MessagesPerSecond, _options.MessageBurst), now);
+        }
     }
 
     // ---- Writing ------------------------------------------------------------------------

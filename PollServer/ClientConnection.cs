@@ -60,6 +60,9 @@ internal sealed class ClientConnection
     /// <summary>When, in loop milliseconds, the client last sent a message or command (idle time in /whois).</summary>
     public long LastMessageAt { get; set; }
 
+    /// <summary>The message rate limit's state; a field, not a property, because it is a mutable struct.</summary>
+    public RateLimiter Rate;
+
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 

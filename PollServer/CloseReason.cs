@@ -13,6 +13,7 @@ public enum CloseReason
     NameTimeout,
     BadFrame,
     OutputOverflow,
+    Flooding,
     ServerFull,
     ServerShutdown,
 }
@@ -27,13 +28,14 @@ internal static class CloseReasons
         CloseReason.ConnectionReset or CloseReason.SocketError => "connection lost",
         CloseReason.OutputOverflow => "dropped: not reading",
         CloseReason.BadFrame => "dropped: protocol error",
+        CloseReason.Flooding => "dropped: flooding",
         _ => "disconnected",
     };
 
     /// <summary>Ordinary endings are Info; what points at a misbehaving peer or a fault is Warn.</summary>
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {
-        CloseReason.SocketError or CloseReason.BadFrame or CloseReason.OutputOverflow or CloseReason.ServerFull => LogLevel.Warn,
+        CloseReason.SocketError or CloseReason.BadFrame or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
         _ => LogLevel.Info,
     };
 

@@ -36,6 +36,11 @@ internal static class Notices
 
     public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
 
+    public static string SlowDown(long milliseconds, double perSecond, int burst) =>
+        $"Slow down: at most {perSecond:0.##} messages a second (bursts of {burst}); you can send again in {milliseconds / 1000.0:0.0} s. Messages until then are dropped.";
+
+    public static string Flooding(int refused) => $"Disconnected for flooding: {refused} messages in a row after being asked to slow down";
+
     public static string Goodbye(string name) => $"Goodbye, {name}!";
 
     public static string UnknownCommand(string command) =>

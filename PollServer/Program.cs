@@ -13,6 +13,9 @@ var maxName = new Option<int>("--max-username-bytes") { Description = "Longest u
 var maxPending = new Option<int>("--max-pending-bytes") { Description = "Output queued for one client beyond which it is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxPendingOutputBytes };
 var nameTimeout = new Option<double>("--name-timeout") { Description = "Seconds a new connection has to send its username", DefaultValueFactory = _ => ServerOptions.DefaultNameTimeout.TotalSeconds };
 var announceLimit = new Option<int>("--announce-limit") { Description = "Joins and leaves are announced only while at most this many users are online (0: never)", DefaultValueFactory = _ => ServerOptions.DefaultAnnounceLimit };
+var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; over it they are dropped with a notice (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
+var messageBurst = new Option<int>("--message-burst") { Description = "Messages a connection may send at once before the rate applies", DefaultValueFactory = _ => ServerOptions.DefaultMessageBurst };
+var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-limit messages in a row after which the connection is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodDisconnectAfter };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -21,6 +24,15 @@ AddRangeCheck(maxMessage, 1, PollChat.Common.Protocol.ProtocolLimits.MaxFrameFro
 AddRangeCheck(maxName, 1, PollChat.Common.Protocol.ProtocolLimits.MaxUsernameBytesAnyServer);
 AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
 AddRangeCheck(announceLimit, 0, int.MaxValue);
+AddRangeCheck(messageBurst, 1, 1_000_000);
+AddRangeCheck(floodAfter, 1, 1_000_000);
+messageRate.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<double>() is < 0 or > 1_000_000)
+    {
+        r.AddError("--message-rate must be between 0 (no limit) and 1000000.");
+    }
+});
 nameTimeout.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<double>() is <= 0 or > 3600)
@@ -39,7 +51,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, logLevel,
 };
 
 root.SetAction(result =>
@@ -59,6 +71,9 @@ root.SetAction(result =>
         MaxPendingOutputBytes = result.GetValue(maxPending),
         NameTimeout = TimeSpan.FromSeconds(result.GetValue(nameTimeout)),
         AnnounceLimit = result.GetValue(announceLimit),
+        MessagesPerSecond = result.GetValue(messageRate),
+        MessageBurst = result.GetValue(messageBurst),
+        FloodDisconnectAfter = result.GetValue(floodAfter),
     };
     return RunServer(options);
 });

@@ -20,6 +20,15 @@ public sealed record ServerOptions
     /// <summary>Long enough for a goodbye or shutdown notice to reach a healthy peer; short enough that Ctrl+C feels immediate.</summary>
     public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Faster than anyone types, slower than any script that floods a room: messages per second per connection.</summary>
+    public const double DefaultMessagesPerSecond = 5;
+
+    /// <summary>A pasted handful of lines goes through at once.</summary>
+    public const int DefaultMessageBurst = 10;
+
+    /// <summary>A client that ignores this many "slow down" refusals in a row is flooding on purpose or by bug.</summary>
+    public const int DefaultFloodDisconnectAfter = 20;
+
     /// <summary>Past this many users, a join or leave notice is noise nobody reads, and announcing each to everyone costs traffic that grows with the square of the room.</summary>
     public const int DefaultAnnounceLimit = 500;
 
@@ -38,6 +47,13 @@ public sealed record ServerOptions
     public TimeSpan NameTimeout { get; init; } = DefaultNameTimeout;
 
     public TimeSpan CloseTimeout { get; init; } = DefaultCloseTimeout;
+
+    /// <summary>Messages (and commands) per second per connection; 0 turns the limit off.</summary>
+    public double MessagesPerSecond { get; init; } = DefaultMessagesPerSecond;
+
+    public int MessageBurst { get; init; } = DefaultMessageBurst;
+
+    public int FloodDisconnectAfter { get; init; } = DefaultFloodDisconnectAfter;
 
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;
