@@ -18,7 +18,11 @@ public sealed partial class ChatServer
     private static readonly CommandSpec[] CommandTable =
     [
         new("help", [], "/help", "list the commands", (s, c, _, now) => s.ShowHelp(c, now)),
-        new("users", ["who", "names"], "/users", "who is online", (s, c, _, now) => s.ShowUsers(c, now)),
+        new("users", ["who", "names"], "/users", "who is in your room and who is online", (s, c, _, now) => s.ShowUsers(c, now)),
+        new("join", [], "/join <#room>", "move to a room, creating it if needed; you are in one room at a time", (s, c, args, now) => s.Join(c, args, now)),
+        new("leave", [], "/leave", "go back to #lobby", (s, c, _, now) => s.Join(c, Room.LobbyName, now)),
+        new("rooms", [], "/rooms", "the rooms, with members and topics", (s, c, _, now) => s.ShowRooms(c, now)),
+        new("topic", [], "/topic [text]", "show or set your room's topic", (s, c, args, now) => s.Topic(c, args, now)),
         new("msg", [], "/msg <user> <text>", "send a private message", (s, c, args, now) => s.SendPrivate(c, args, now)),
         new("reply", [], "/reply <text>", "answer the last private message", (s, c, args, now) => s.Reply(c, args, now)),
         new("me", [], "/me <action>", "say what you are doing, as '* alice waves'", (s, c, args, now) => s.Act(c, args, now)),
@@ -56,8 +60,69 @@ public sealed partial class ChatServer
         }
     }
 
-    private void ShowUsers(ClientConnection client, long now) =>
-        SendNotice(client, Notices.Online(_byName.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList(), MaxNamesListed), now);
+    private void ShowUsers(ClientConnection client, long now)
+    {
+        Room room = client.Room!;
+        List<string> here = [.. room.Members.Where(m => m.State == ClientState.Chatting).Select(m => m.Name!).Order(StringComparer.OrdinalIgnoreCase)];
+        SendNotice(client, $"In {room.Name} ({here.Count}): {string.Join(", ", here.Take(MaxNamesListed))}{(here.Count > MaxNamesListed ? $" and {here.Count - MaxNamesListed} more" : "")}", now);
+        SendNotice(client, Notices.Online([.. _byName.Keys.Order(StringComparer.OrdinalIgnoreCase)], MaxNamesListed), now);
+    }
+
+    private void Join(ClientConnection client, string roomName, long now)
+    {
+        string? problem = roomName.Length == 0 ? "usage: /join <#room>" : Room.ValidateName(roomName);
+        if (problem is not null)
+        {
+            SendNotice(client, $"Cannot join: {problem}", now);
+            return;
+        }
+
+        Room old = client.Room!;
+        if (old.Name.Equals(roomName, StringComparison.OrdinalIgnoreCase))
+        {
+            SendNotice(client, $"You are already in {old.Name}", now);
+            return;
+        }
+
+        LeaveRoom(client);
+        if (old.Members.Count < _options.AnnounceLimit)
+        {
+            NoticeToRoom(old, $"{client.Name} left for {roomName} ({Notices.Members(old.Members.Count)})", except: null, now);
+        }
+
+        Room room = EnterRoom(client, roomName);
+        if (room.Members.Count <= _options.AnnounceLimit)
+        {
+            NoticeToRoom(room, $"{client.Name} joined {room.Name} ({Notices.Members(room.Members.Count)})", except: client, now);
+        }
+
+        SendNotice(client, $"You are now in {room.Name} ({Notices.Members(room.Members.Count)}){(room.Topic is null ? "" : $". Topic: {room.Topic}")}", now);
+    }
+
+    private void ShowRooms(ClientConnection client, long now)
+    {
+        IEnumerable<string> rooms = _rooms.Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
+        SendNotice(client, $"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(MaxNamesListed))}", now);
+    }
+
+    private void Topic(ClientConnection client, string topic, long now)
+    {
+        Room room = client.Room!;
+        if (topic.Length == 0)
+        {
+            SendNotice(client, room.Topic is null ? $"{room.Name} has no topic; set one with /topic <text>" : $"Topic of {room.Name}: {room.Topic}", now);
+        }
+        else if (Encoding.UTF8.GetByteCount(topic) > Room.MaxTopicBytes)
+        {
+            SendNotice(client, $"Topic not changed: at most {Room.MaxTopicBytes} bytes", now);
+        }
+        else
+        {
+            room.Topic = topic;
+            NoticeToRoom(room, $"{client.Name} set the topic of {room.Name}: {topic}", except: null, now);
+        }
+    }
 
     private void SendPrivate(ClientConnection sender, string args, long now)
     {
@@ -112,15 +177,7 @@ public sealed partial class ChatServer
             return;
         }
 
-        byte[] actor = Frame.Encode("* " + client.Name);
-        ReadOnlySpan<byte> pair = EncodePair(actor, Encoding.UTF8.GetBytes(action));
-        foreach (ClientConnection recipient in _connections)
-        {
-            if (recipient != client && recipient.State == ClientState.Chatting)
-            {
-                Enqueue(recipient, pair, now);
-            }
-        }
+        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), Encoding.UTF8.GetBytes(action), except: client, now);
     }
 
     private void ChangeName(ClientConnection client, string newName, long now)
@@ -142,7 +199,7 @@ public sealed partial class ChatServer
         client.AcceptName(newName);
         _byName.Add(newName, client);
         Log.Info("#{Id} {User} is now {NewName}", client.Id, oldName, newName);
-        BroadcastNotice($"{oldName} is now known as {newName}", except: null, now);
+        NoticeToEveryone($"{oldName} is now known as {newName}", now);
     }
 
     private void SetAway(ClientConnection client, string text, long now)

@@ -49,6 +49,7 @@ public sealed partial class ChatServer : IDisposable
     // so these queues are in deadline order and a timer check only looks at their heads.
     private readonly Queue<ClientConnection> _nameDeadlines = new();
     private readonly List<ClientConnection> _closing = [];
+    private readonly Dictionary<string, Room> _rooms = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<ClientConnection> _departures = [];
     private List<ClientConnection> _pendingOutput = [];
     private List<ClientConnection> _stillPending = [];
@@ -327,10 +328,11 @@ public sealed partial class ChatServer : IDisposable
         for (int i = 0; i < _departures.Count; i++)
         {
             ClientConnection gone = _departures[i];
-            if (!_shuttingDown && _byName.Count < _options.AnnounceLimit)
+            Room room = LeaveRoom(gone); // Here, not in Disconnect: a room may be mid-iteration when a member is dropped.
+            if (!_shuttingDown && room.Members.Count < _options.AnnounceLimit)
             {
                 string how = CloseReasons.ForOthers(gone.CloseReason!.Value);
-                BroadcastNotice(Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
+                NoticeToRoom(room, Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
             }
         }
 
@@ -447,10 +449,11 @@ public sealed partial class ChatServer : IDisposable
         SendNotice(client, Notices.Welcome(name, _byName.Keys), now); // Before adding: the list is of the others.
         client.AcceptName(name);
         _byName.Add(name, client);
+        Room lobby = EnterRoom(client, Room.LobbyName);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
-        if (_byName.Count <= _options.AnnounceLimit)
+        if (lobby.Members.Count <= _options.AnnounceLimit)
         {
-            BroadcastNotice(Notices.Joined(name, _byName.Count), except: client, now);
+            NoticeToRoom(lobby, Notices.Joined(name, _byName.Count), except: client, now);
         }
     }
 
@@ -519,36 +522,73 @@ public sealed partial class ChatServer : IDisposable
 
     // ---- Writing ------------------------------------------------------------------------
 
-    /// <summary>Relays a message as [name frame][message frame], encoded once and copied to each recipient.</summary>
+    /// <summary>Relays a message to the sender's room as [name frame][message frame], encoded once and copied to each recipient.</summary>
     private void Relay(ClientConnection sender, ReadOnlySpan<byte> message, long now)
     {
         if (Log.IsDebugEnabled)
         {
-            Log.Debug("#{Id} {User} said {Bytes} bytes", sender.Id, sender.Name, message.Length);
+            Log.Debug("#{Id} {User} said {Bytes} bytes in {Room}", sender.Id, sender.Name, message.Length, sender.Room!.Name);
         }
 
-        ReadOnlySpan<byte> pair = EncodePair(sender.NameFrame, message);
-        foreach (ClientConnection recipient in _connections)
-        {
-            if (recipient != sender && recipient.State == ClientState.Chatting)
-            {
-                Enqueue(recipient, pair, now);
-            }
-        }
-
+        SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now);
         _counters.MessagesRelayed++;
     }
 
-    private void BroadcastNotice(string text, ClientConnection? except, long now)
+    /// <summary>One pair to every member of a room but one: encoded once, then copied.</summary>
+    private void SendToRoom(Room room, byte[] senderFrame, ReadOnlySpan<byte> message, ClientConnection? except, long now)
+    {
+        ReadOnlySpan<byte> pair = EncodePair(senderFrame, message);
+        // A member dropped while this runs stays in the list until the close phase, marked closing, and is skipped.
+        foreach (ClientConnection member in room.Members)
+        {
+            if (member != except && member.State == ClientState.Chatting)
+            {
+                Enqueue(member, pair, now);
+            }
+        }
+    }
+
+    private void NoticeToRoom(Room room, string text, ClientConnection? except, long now) =>
+        SendToRoom(room, ServerNameFrame, Encoding.UTF8.GetBytes(text), except, now);
+
+    private void NoticeToEveryone(string text, long now)
     {
         ReadOnlySpan<byte> pair = EncodePair(ServerNameFrame, Encoding.UTF8.GetBytes(text));
         foreach (ClientConnection recipient in _connections)
         {
-            if (recipient != except && recipient.State == ClientState.Chatting)
+            if (recipient.State == ClientState.Chatting)
             {
                 Enqueue(recipient, pair, now);
             }
         }
+    }
+
+    /// <summary>Puts a chatting client into the named room, creating it if needed; returns the room.</summary>
+    private Room EnterRoom(ClientConnection client, string roomName)
+    {
+        if (!_rooms.TryGetValue(roomName, out Room? room))
+        {
+            room = new Room(roomName);
+            _rooms.Add(roomName, room);
+        }
+
+        room.Members.Add(client);
+        client.Room = room;
+        return room;
+    }
+
+    /// <summary>Takes a client out of its room, which disappears once empty; returns the room it left.</summary>
+    private Room LeaveRoom(ClientConnection client)
+    {
+        Room room = client.Room!;
+        room.Members.Remove(client);
+        client.Room = null;
+        if (room.Members.Count == 0)
+        {
+            _rooms.Remove(room.Name);
+        }
+
+        return room;
     }
 
     private void SendNotice(ClientConnection client, string text, long now) =>

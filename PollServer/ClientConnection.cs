@@ -63,6 +63,9 @@ internal sealed class ClientConnection
     /// <summary>The message rate limit's state; a field, not a property, because it is a mutable struct.</summary>
     public RateLimiter Rate;
 
+    /// <summary>The room the client is in while chatting; null before its name is accepted and after it leaves.</summary>
+    public Room? Room { get; set; }
+
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 

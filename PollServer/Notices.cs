@@ -46,6 +46,8 @@ internal static class Notices
     public static string UnknownCommand(string command) =>
         $"Unknown command {command}. Type /help for the commands; to send a message that starts with '/', type '//' first.";
 
+    public static string Members(int count) => count == 1 ? "1 member" : $"{count} members";
+
     public static string NoSuchUser(string name) => $"No user named '{name}' is online";
 
     public static string Online(IReadOnlyList<string> names, int maxListed)

@@ -11,7 +11,7 @@ public sealed class CommandTests
 {
     private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
-    private static readonly string[] AllCommands = ["/help", "/users", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/whois", "/quit"];
+    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/whois", "/quit"];
 
     [Test]
     public void Help_lists_every_command_with_one_line_each()
@@ -22,10 +22,10 @@ public sealed class CommandTests
         alice.Send("/help");
 
         Assert.That(alice.ReadPair().Text, Does.StartWith("Commands"));
-        var lines = Enumerable.Range(0, 10).Select(_ => alice.ReadPair().Text).ToList();
+        var lines = Enumerable.Range(0, AllCommands.Length).Select(_ => alice.ReadPair().Text).ToList();
         Assert.That(lines.Select(l => l.Split(' ')[0].TrimEnd(':')),
             Is.EqualTo(AllCommands));
-        Assert.That(lines[1], Is.EqualTo("/users: who is online (also /who, /names)"));
+        Assert.That(lines[1], Is.EqualTo("/users: who is in your room and who is online (also /who, /names)"));
     }
 
     [TestCase("/users")]
