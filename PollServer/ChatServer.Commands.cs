@@ -15,6 +15,9 @@ public sealed partial class ChatServer
     /// <summary>A list of users longer than this would scroll the screen away; the rest is counted.</summary>
     private const int MaxNamesListed = 100;
 
+    /// <summary>Enough for any real annoyance; a bound so one client cannot grow the server's memory without end.</summary>
+    private const int MaxIgnoredPerUser = 100;
+
     private static readonly CommandSpec[] CommandTable =
     [
         new("help", [], "/help", "list the commands", (s, c, _, now) => s.ShowHelp(c, now)),
@@ -29,6 +32,8 @@ public sealed partial class ChatServer
         new("nick", [], "/nick <newname>", "change your name", (s, c, args, now) => s.ChangeName(c, args, now)),
         new("away", [], "/away [text]", "mark yourself away; private messages get your text as an answer", (s, c, args, now) => s.SetAway(c, args, now)),
         new("back", [], "/back", "you are back", (s, c, _, now) => s.SetBack(c, now)),
+        new("ignore", [], "/ignore [user]", "stop seeing someone's messages, actions and private messages; alone, list whom you ignore", (s, c, args, now) => s.Ignore(c, args, now)),
+        new("unignore", [], "/unignore <user>", "see someone again", (s, c, args, now) => s.Unignore(c, args, now)),
         new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", (s, c, args, now) => s.ShowWhois(c, args, now)),
         new("quit", [], "/quit", "leave the chat", (s, c, _, now) => s.Quit(c, now)),
     ];
@@ -160,8 +165,13 @@ public sealed partial class ChatServer
             return;
         }
 
-        recipient.LastPrivateFrom = sender.Name;
-        SendPair(recipient, $"{sender.Name} (private)", text, now);
+        if (recipient.Ignored?.Contains(sender.Name!) != true)
+        {
+            // Dropped silently when ignored, as IRC does: telling the sender would invite working around it.
+            recipient.LastPrivateFrom = sender.Name;
+            SendPair(recipient, $"{sender.Name} (private)", text, now);
+        }
+
         SendPair(sender, $"to {recipient.Name} (private)", text, now);
         if (recipient.AwayText is not null)
         {
@@ -177,7 +187,7 @@ public sealed partial class ChatServer
             return;
         }
 
-        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), Encoding.UTF8.GetBytes(action), except: client, now);
+        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), Encoding.UTF8.GetBytes(action), except: client, now, from: client.Name);
     }
 
     private void ChangeName(ClientConnection client, string newName, long now)
@@ -228,6 +238,45 @@ public sealed partial class ChatServer
         else
         {
             SendNotice(client, Notices.Whois(subject.Name!, now - subject.ConnectedAt, now - subject.LastMessageAt, subject.AwayText), now);
+        }
+    }
+
+    private void Ignore(ClientConnection client, string name, long now)
+    {
+        if (name.Length == 0)
+        {
+            SendNotice(client, client.Ignored is { Count: > 0 } ignored
+                ? $"You are ignoring ({ignored.Count}): {string.Join(", ", ignored.Order(StringComparer.OrdinalIgnoreCase))}"
+                : "You are not ignoring anyone", now);
+            return;
+        }
+
+        string? problem = name.Equals(client.Name, StringComparison.OrdinalIgnoreCase) ? "you cannot ignore yourself"
+            : Username.Validate(name, ProtocolLimits.MaxUsernameBytesAnyServer) is { } invalid ? invalid
+            : client.Ignored?.Count >= MaxIgnoredPerUser ? $"you already ignore {MaxIgnoredPerUser} people" : null;
+        if (problem is not null)
+        {
+            SendNotice(client, $"Not ignored: {problem}", now);
+            return;
+        }
+
+        (client.Ignored ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
+        SendNotice(client, $"You are ignoring {name}: you will not see their messages, actions or private messages. /unignore {name} undoes it.", now);
+    }
+
+    private void Unignore(ClientConnection client, string name, long now)
+    {
+        if (name.Length == 0)
+        {
+            SendNotice(client, "Usage: /unignore <user>", now);
+        }
+        else if (client.Ignored?.Remove(name) == true)
+        {
+            SendNotice(client, $"You are no longer ignoring {name}", now);
+        }
+        else
+        {
+            SendNotice(client, $"You were not ignoring {name}", now);
         }
     }
 

@@ -530,18 +530,18 @@ public sealed partial class ChatServer : IDisposable
             Log.Debug("#{Id} {User} said {Bytes} bytes in {Room}", sender.Id, sender.Name, message.Length, sender.Room!.Name);
         }
 
-        SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now);
+        SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now, from: sender.Name);
         _counters.MessagesRelayed++;
     }
 
-    /// <summary>One pair to every member of a room but one: encoded once, then copied.</summary>
-    private void SendToRoom(Room room, byte[] senderFrame, ReadOnlySpan<byte> message, ClientConnection? except, long now)
+    /// <summary>One pair to every member of a room but one (and but those who ignore <paramref name="from"/>): encoded once, then copied.</summary>
+    private void SendToRoom(Room room, byte[] senderFrame, ReadOnlySpan<byte> message, ClientConnection? except, long now, string? from = null)
     {
         ReadOnlySpan<byte> pair = EncodePair(senderFrame, message);
         // A member dropped while this runs stays in the list until the close phase, marked closing, and is skipped.
         foreach (ClientConnection member in room.Members)
         {
-            if (member != except && member.State == ClientState.Chatting)
+            if (member != except && member.State == ClientState.Chatting && (from is null || member.Ignored?.Contains(from) != true))
             {
                 Enqueue(member, pair, now);
             }

@@ -66,6 +66,9 @@ internal sealed class ClientConnection
     /// <summary>The room the client is in while chatting; null before its name is accepted and after it leaves.</summary>
     public Room? Room { get; set; }
 
+    /// <summary>Names this client /ignore-s; null until it ignores someone, so the relay's check is one null test for everyone else.</summary>
+    public HashSet<string>? Ignored { get; set; }
+
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 

@@ -11,7 +11,7 @@ public sealed class CommandTests
 {
     private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
-    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/whois", "/quit"];
+    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit"];
 
     [Test]
     public void Help_lists_every_command_with_one_line_each()
@@ -71,6 +71,11 @@ public sealed class CommandTests
     [TestCase("/nick *server*", "Name not changed: names starting with '*' are reserved for the server")]
     [TestCase("/nick BOB", "Name not changed: the name 'BOB' is already taken")]
     [TestCase("/back", "You were not marked as away")]
+    [TestCase("/ignore", "You are not ignoring anyone")]
+    [TestCase("/ignore alice", "Not ignored: you cannot ignore yourself")]
+    [TestCase("/ignore two words", "Not ignored: the name contains a space, a control character or an invisible character")]
+    [TestCase("/unignore", "Usage: /unignore <user>")]
+    [TestCase("/unignore bob", "You were not ignoring bob")]
     public void A_command_used_wrongly_gets_one_clear_notice_and_nothing_is_relayed(string line, string notice)
     {
         using var server = TestServer.Start();
@@ -203,5 +208,31 @@ public sealed class CommandTests
         Assert.That(bob.ReadNotice("flooder left").Text, Is.EqualTo("flooder left (dropped: flooding; 2 online)"));
         alice.Send("calm again");
         Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("calm again"));
+    }
+
+    [Test]
+    public void Ignore_hides_someones_messages_actions_and_private_messages_until_unignore()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var carol = RawClient.Join(server.EndPoint, "carol");
+
+        bob.Send("/ignore ALICE");
+        Assert.That(bob.ReadNotice("You are ignoring").Text, Is.EqualTo("You are ignoring ALICE: you will not see their messages, actions or private messages. /unignore ALICE undoes it."));
+        alice.Send("can you hear me");
+        alice.Send("/me waves");
+        alice.Send("/msg bob psst");
+        Assert.That(alice.ReadUntil(p => p.Sender == "to bob (private)").Text, Is.EqualTo("psst"));
+        Assert.That(carol.ReadUntil(p => p.Sender == "* alice").Text, Is.EqualTo("waves")); // Relayed by now, to those not ignoring.
+        carol.Send("sentinel");
+        Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("carol", "sentinel")));
+        bob.Send("/ignore");
+        Assert.That(bob.ReadNotice("You are ignoring (").Text, Is.EqualTo("You are ignoring (1): ALICE"));
+
+        bob.Send("/unignore alice");
+        Assert.That(bob.ReadNotice("You are no").Text, Is.EqualTo("You are no longer ignoring alice"));
+        alice.Send("and now?");
+        Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("alice", "and now?")));
     }
 }
