@@ -24,6 +24,13 @@ public sealed class ChatView(TextWriter output)
     public static string FormatMessage(DateTime time, string sender, string text)
     {
         string stamp = time.ToString("HH:mm", CultureInfo.InvariantCulture);
+        if (IsReplayed(sender))
+        {
+            // A history replay's sender carries the original time, "[14:02] alice": show that time, not now.
+            stamp = sender[1..6];
+            sender = sender[8..];
+        }
+
         if (sender == ServerSender.Name)
         {
             return $"[{stamp}] {NoticeMarker} {Neutralise(text)}";
@@ -34,6 +41,10 @@ public sealed class ChatView(TextWriter output)
             ? $"[{stamp}] {Neutralise(sender)} {Neutralise(text)}"
             : $"[{stamp}] {Neutralise(sender)} > {Neutralise(text)}";
     }
+
+    private static bool IsReplayed(string sender) =>
+        sender.Length > 8 && sender[0] == '[' && sender[3] == ':' && sender[6] == ']' && sender[7] == ' '
+        && char.IsAsciiDigit(sender[1]) && char.IsAsciiDigit(sender[2]) && char.IsAsciiDigit(sender[4]) && char.IsAsciiDigit(sender[5]);
 
     /// <summary>Replaces control characters (escape sequences, bells, carriage returns, C1 codes) with visible stand-ins; keeps tabs.</summary>
     public static string Neutralise(string text)

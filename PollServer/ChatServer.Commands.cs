@@ -26,6 +26,7 @@ public sealed partial class ChatServer
         new("leave", [], "/leave", "go back to #lobby", (s, c, _, now) => s.Join(c, Room.LobbyName, now)),
         new("rooms", [], "/rooms", "the rooms, with members and topics", (s, c, _, now) => s.ShowRooms(c, now)),
         new("topic", [], "/topic [text]", "show or set your room's topic", (s, c, args, now) => s.Topic(c, args, now)),
+        new("history", [], "/history [n]", $"your room's last n messages (default 20, at most {RoomHistory.Capacity})", (s, c, args, now) => s.ShowHistory(c, args, now)),
         new("msg", [], "/msg <user> <text>", "send a private message", (s, c, args, now) => s.SendPrivate(c, args, now)),
         new("reply", [], "/reply <text>", "answer the last private message", (s, c, args, now) => s.Reply(c, args, now)),
         new("me", [], "/me <action>", "say what you are doing, as '* alice waves'", (s, c, args, now) => s.Act(c, args, now)),
@@ -102,6 +103,45 @@ public sealed partial class ChatServer
         }
 
         SendNotice(client, $"You are now in {room.Name} ({Notices.Members(room.Members.Count)}){(room.Topic is null ? "" : $". Topic: {room.Topic}")}", now);
+        ReplayHistory(client, room, _options.HistoryOnJoin, now);
+    }
+
+    private void ShowHistory(ClientConnection client, string args, long now)
+    {
+        int count = ServerOptions.DefaultHistoryOnJoin;
+        if (args.Length > 0 && (!int.TryParse(args, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > RoomHistory.Capacity))
+        {
+            SendNotice(client, $"Usage: /history [n], n from 1 to {RoomHistory.Capacity}", now);
+            return;
+        }
+
+        if (!ReplayHistory(client, client.Room!, count, now))
+        {
+            SendNotice(client, $"No messages in {client.Room!.Name} yet", now);
+        }
+    }
+
+    /// <summary>
+    /// Sends a room's last messages as pairs whose sender carries the original time, "[14:02] alice":
+    /// classic clients print it as is, and no user can take a name with a space. Returns false if there were none.
+    /// </summary>
+    private bool ReplayHistory(ClientConnection client, Room room, int count, long now)
+    {
+        List<RoomHistory.Entry> entries = [.. room.History.Last(count)];
+        if (entries.Count == 0)
+        {
+            return false;
+        }
+
+        SendNotice(client, $"Last {entries.Count} {(entries.Count == 1 ? "message" : "messages")} in {room.Name}:", now);
+        foreach (RoomHistory.Entry entry in entries)
+        {
+            string stamp = entry.UtcTime.ToLocalTime().ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+            string sender = $"[{stamp}] {entry.Sender}";
+            Enqueue(client, [.. Frame.Encode(sender), .. Frame.Encode((ReadOnlySpan<byte>)entry.Text.AsSpan(0, entry.Length))], now);
+        }
+
+        return true;
     }
 
     private void ShowRooms(ClientConnection client, long now)
@@ -187,7 +227,9 @@ public sealed partial class ChatServer
             return;
         }
 
-        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), Encoding.UTF8.GetBytes(action), except: client, now, from: client.Name);
+        byte[] text = Encoding.UTF8.GetBytes(action);
+        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), text, except: client, now, from: client.Name);
+        client.Room!.History.Add(DateTime.UtcNow, "* " + client.Name, text);
     }
 
     private void ChangeName(ClientConnection client, string newName, long now)

@@ -450,6 +450,7 @@ public sealed partial class ChatServer : IDisposable
         client.AcceptName(name);
         _byName.Add(name, client);
         Room lobby = EnterRoom(client, Room.LobbyName);
+        ReplayHistory(client, lobby, _options.HistoryOnJoin, now);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
         if (lobby.Members.Count <= _options.AnnounceLimit)
         {
@@ -531,6 +532,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now, from: sender.Name);
+        sender.Room!.History.Add(DateTime.UtcNow, sender.Name!, message);
         _counters.MessagesRelayed++;
     }
 

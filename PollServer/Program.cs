@@ -16,6 +16,7 @@ var announceLimit = new Option<int>("--announce-limit") { Description = "Joins a
 var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; over it they are dropped with a notice (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
 var messageBurst = new Option<int>("--message-burst") { Description = "Messages a connection may send at once before the rate applies", DefaultValueFactory = _ => ServerOptions.DefaultMessageBurst };
 var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-limit messages in a row after which the connection is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodDisconnectAfter };
+var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -25,6 +26,7 @@ AddRangeCheck(maxName, 1, PollChat.Common.Protocol.ProtocolLimits.MaxUsernameByt
 AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
 AddRangeCheck(announceLimit, 0, int.MaxValue);
 AddRangeCheck(messageBurst, 1, 1_000_000);
+AddRangeCheck(historyOnJoin, 0, 100);
 AddRangeCheck(floodAfter, 1, 1_000_000);
 messageRate.Validators.Add(r =>
 {
@@ -51,7 +53,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, historyOnJoin, logLevel,
 };
 
 root.SetAction(result =>
@@ -74,6 +76,7 @@ root.SetAction(result =>
         MessagesPerSecond = result.GetValue(messageRate),
         MessageBurst = result.GetValue(messageBurst),
         FloodDisconnectAfter = result.GetValue(floodAfter),
+        HistoryOnJoin = result.GetValue(historyOnJoin),
     };
     return RunServer(options);
 });

@@ -22,6 +22,9 @@ internal sealed class Room(string name)
 
     public string? Topic { get; set; }
 
+    /// <summary>The room's last messages; gone with the room when its last member leaves.</summary>
+    public RoomHistory History { get; } = new();
+
     /// <summary>The room's members, in joining order; only chatting clients are here.</summary>
     public List<ClientConnection> Members { get; } = [];
 

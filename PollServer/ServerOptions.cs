@@ -55,6 +55,12 @@ public sealed record ServerOptions
 
     public int FloodDisconnectAfter { get; init; } = DefaultFloodDisconnectAfter;
 
+    /// <summary>Messages shown to someone entering a room: enough to pick up the thread, few enough not to flood the screen.</summary>
+    public const int DefaultHistoryOnJoin = 20;
+
+    /// <summary>How many of a room's last messages are replayed to someone entering it; 0 for none.</summary>
+    public int HistoryOnJoin { get; init; } = DefaultHistoryOnJoin;
+
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;
 }

@@ -27,6 +27,13 @@ public sealed class ChatViewTests
     }
 
     [Test]
+    public void FormatMessage_shows_a_replayed_message_at_its_original_time()
+    {
+        Assert.That(ChatView.FormatMessage(NineOhFive, "[07:41] alice", "earlier"), Is.EqualTo("[07:41] alice > earlier"));
+        Assert.That(ChatView.FormatMessage(NineOhFive, "[07:42] * alice", "waved"), Is.EqualTo("[07:42] * alice waved"));
+    }
+
+    [Test]
     public void FormatMessage_uses_a_24_hour_clock()
     {
         var evening = new DateTime(2024, 6, 1, 21, 30, 0, DateTimeKind.Local);
