@@ -5,9 +5,9 @@ namespace PollChat.Bench;
 
 /// <summary>The figures of one run, and the two ways they are printed: for people, and one RESULT line for scripts.</summary>
 internal sealed record BenchResult(
-    string Protocol, BenchOptions Options, int Members, TimeSpan ConnectTime, TimeSpan SendTime, TimeSpan Elapsed,
+    string Protocol, BenchOptions Options, int Members, TimeSpan ConnectTime, TimeSpan Elapsed,
     long Sent, long Deliveries, LatencyHistogram Latency, long Lost, long Duplicated, long OutOfOrder, long Foreign,
-    bool Drained, string? Failure, TimeSpan ServerCpu, TimeSpan BenchCpu, long RssBefore, long RssConnected, long RssPeak, long RssNow,
+    bool Drained, string? Failure, TimeSpan ServerCpu, TimeSpan BenchCpu, long RssBefore, long RssConnected, long RssPeak,
     double? AllocatedBytesPerDelivery, double? OwnAllocatedBytesPerDelivery, string ServerCounters)
 {
     /// <summary>Nothing lost, duplicated or reordered, and no connection failed.</summary>

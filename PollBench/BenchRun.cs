@@ -79,7 +79,7 @@ internal sealed class BenchRun : IDisposable
 
         long rssBefore = server?.Memory().Current ?? 0;
         var connectClock = Stopwatch.StartNew();
-        await ConnectAllAsync(_members, _options.Clients, senders, _protocol.MemberHandshake, waitForReady: !IsReadyOnConnect).ConfigureAwait(false);
+        await ConnectAllAsync(_members, _options.Clients, senders, _protocol.MemberHandshake, waitForReady: _protocol.MemberWaitsForReady).ConfigureAwait(false);
         if (separate)
         {
             await ConnectAllAsync(_senderConnections, senders, senders, _protocol.SenderHandshake, waitForReady: _protocol.SenderWaitsForReady).ConfigureAwait(false);
@@ -111,12 +111,11 @@ internal sealed class BenchRun : IDisposable
 
         await Task.WhenAll(sending).ConfigureAwait(false);
         Dictionary<string, double>? countersAfter = countersBefore is null ? null : server!.Counters();
-        TimeSpan sendTime = clock.Elapsed;
         bool drained = await DrainAsync().ConfigureAwait(false);
         TimeSpan elapsed = clock.Elapsed;
         TimeSpan cpu = (server?.CpuTime() ?? TimeSpan.Zero) - cpuBefore;
         TimeSpan benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
-        (long rssNow, long rssPeak) = server?.Memory() ?? (0, 0);
+        long rssPeak = server?.Memory().Peak ?? 0;
 
         _stop.Cancel();
         foreach (BenchConnection connection in _members.Concat(_senderConnections))
@@ -124,7 +123,7 @@ internal sealed class BenchRun : IDisposable
             connection.Socket.Dispose();
         }
 
-        return Summarise(connectTime, sendTime, elapsed, drained, cpu, benchCpu, rssBefore, rssConnected, rssPeak, countersBefore, countersAfter, rssNow);
+        return Summarise(connectTime, elapsed, drained, cpu, benchCpu, rssBefore, rssConnected, rssPeak, countersBefore, countersAfter);
     }
 
     public void Dispose()
@@ -152,8 +151,6 @@ internal sealed class BenchRun : IDisposable
             Interlocked.CompareExchange(ref _failure, $"a connection failed: {why}", null);
         }
     }
-
-    private bool IsReadyOnConnect => _protocol is ClassicProtocol { ReadyOnConnect: true };
 
     private async Task ConnectAllAsync(List<BenchConnection> into, int count, int senders, Func<int, byte[]> handshake, bool waitForReady)
     {
@@ -253,8 +250,8 @@ internal sealed class BenchRun : IDisposable
         return _windows.All(w => w.CurrentCount == _options.Window);
     }
 
-    private BenchResult Summarise(TimeSpan connectTime, TimeSpan sendTime, TimeSpan elapsed, bool drained, TimeSpan serverCpu, TimeSpan benchCpu,
-        long rssBefore, long rssConnected, long rssPeak, Dictionary<string, double>? before, Dictionary<string, double>? after, long rssNow)
+    private BenchResult Summarise(TimeSpan connectTime, TimeSpan elapsed, bool drained, TimeSpan serverCpu, TimeSpan benchCpu,
+        long rssBefore, long rssConnected, long rssPeak, Dictionary<string, double>? before, Dictionary<string, double>? after)
     {
         var latency = new LatencyHistogram();
         long deliveries = 0, outOfOrder = 0, foreign = 0, lost = 0, duplicated = 0;
@@ -294,8 +291,8 @@ internal sealed class BenchRun : IDisposable
                 $"gc0={after["gc0"] - before["gc0"]:0} gc1={after["gc1"] - before["gc1"]:0} gc2={after["gc2"] - before["gc2"]:0}");
         }
 
-        return new BenchResult(_protocol.Name, _options, _members.Count, connectTime, sendTime, elapsed, sentTotal, deliveries, latency,
-            lost, duplicated, outOfOrder, foreign, drained, _failure, serverCpu, benchCpu, rssBefore, rssConnected, rssPeak, rssNow,
+        return new BenchResult(_protocol.Name, _options, _members.Count, connectTime, elapsed, sentTotal, deliveries, latency,
+            lost, duplicated, outOfOrder, foreign, drained, _failure, serverCpu, benchCpu, rssBefore, rssConnected, rssPeak,
             allocPerDelivery, ownAllocPerDelivery, serverCounters);
     }
 }

@@ -20,7 +20,7 @@ public sealed class ClassicProtocol(bool readyOnConnect = false) : IBenchProtoco
 
     public bool SenderWaitsForReady => false;
 
-    public bool ReadyOnConnect => readyOnConnect;
+    public bool MemberWaitsForReady => !readyOnConnect;
 
     public byte[] MemberHandshake(int index) => Frame.Encode(string.Create(CultureInfo.InvariantCulture, $"b{index}"));
 

@@ -30,6 +30,9 @@ public interface IBenchProtocol
     /// </summary>
     bool SendersAreSeparateConnections { get; }
 
+    /// <summary>Whether a member reports readiness (through <see cref="IDeliverySink.OnReady"/>) before it counts as in the room; false for a server that never confirms a join.</summary>
+    bool MemberWaitsForReady { get; }
+
     /// <summary>Bytes a receiving member sends right after connecting, to join the room as client number <paramref name="index"/>.</summary>
     byte[] MemberHandshake(int index);
 

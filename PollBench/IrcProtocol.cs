@@ -32,6 +32,8 @@ public sealed class IrcProtocol : IBenchProtocol
 
     public bool SenderWaitsForReady => false;
 
+    public bool MemberWaitsForReady => true;
+
     public byte[] MemberHandshake(int index) => Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
         $"NICK pb{index}\r\nUSER pb{index} 0 * :pollbench\r\nJOIN #pollbench\r\n"));
 

@@ -36,6 +36,8 @@ public sealed class RedisProtocol : IBenchProtocol
 
     public bool SenderWaitsForReady => false;
 
+    public bool MemberWaitsForReady => true;
+
     public byte[] MemberHandshake(int index) => Subscribe.ToArray();
 
     public byte[] SenderHandshake(int index) => [];

@@ -70,8 +70,8 @@ public sealed partial class ChatServer
     {
         Room room = client.Room!;
         List<string> here = [.. room.Members.Where(m => m.State == ClientState.Chatting).Select(m => m.Name!).Order(StringComparer.OrdinalIgnoreCase)];
-        SendNotice(client, $"In {room.Name} ({here.Count}): {string.Join(", ", here.Take(MaxNamesListed))}{(here.Count > MaxNamesListed ? $" and {here.Count - MaxNamesListed} more" : "")}", now);
-        SendNotice(client, Notices.Online([.. _byName.Keys.Order(StringComparer.OrdinalIgnoreCase)], MaxNamesListed), now);
+        SendNotice(client, Notices.NameList($"In {room.Name}", here, MaxNamesListed), now);
+        SendNotice(client, Notices.NameList("Online", [.. _byName.Keys.Order(StringComparer.OrdinalIgnoreCase)], MaxNamesListed), now);
     }
 
     private void Join(ClientConnection client, string roomName, long now)
@@ -227,9 +227,10 @@ public sealed partial class ChatServer
             return;
         }
 
+        string actor = "* " + client.Name;
         byte[] text = Encoding.UTF8.GetBytes(action);
-        SendToRoom(client.Room!, Frame.Encode("* " + client.Name), text, except: client, now, from: client.Name);
-        client.Room!.History.Add(DateTime.UtcNow, "* " + client.Name, text);
+        SendToRoom(client.Room!, Frame.Encode(actor), text, except: client, now, from: client.Name);
+        client.Room!.History.Add(DateTime.UtcNow, actor, text);
     }
 
     private void ChangeName(ClientConnection client, string newName, long now)

@@ -45,11 +45,14 @@ public sealed partial class ChatServer : IDisposable
     private readonly Dictionary<Socket, ClientConnection> _bySocket = [];
     private readonly Dictionary<string, ClientConnection> _byName = new(StringComparer.OrdinalIgnoreCase);
 
-    // Every client waits for its name with the same timeout and closes with the same timeout,
-    // so these queues are in deadline order and a timer check only looks at their heads.
-    private readonly Queue<ClientConnection> _nameDeadlines = new();
-    private readonly List<ClientConnection> _closing = [];
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.OrdinalIgnoreCase);
+
+    // Every client waits for its name with the same timeout, so this queue is in deadline order
+    // and the timer check looks only at its head.
+    private readonly Queue<ClientConnection> _nameDeadlines = new();
+
+    // Marked in Disconnect, handled at the end of the iteration: closing clients until disposed, chatting ones until their room is told.
+    private readonly List<ClientConnection> _closing = [];
     private readonly List<ClientConnection> _departures = [];
     private List<ClientConnection> _pendingOutput = [];
     private List<ClientConnection> _stillPending = [];
@@ -708,11 +711,6 @@ public sealed partial class ChatServer : IDisposable
         foreach (ClientConnection client in _closing)
         {
             next = Math.Min(next, client.CloseDeadline);
-        }
-
-        if (_departures.Count > 0)
-        {
-            next = now;
         }
 
         next = Math.Min(next, _nextBufferSweep);

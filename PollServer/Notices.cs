@@ -2,7 +2,11 @@ using PollChat.Common.Protocol;
 
 namespace PollChat.Server;
 
-/// <summary>Every sentence the server sends to users, in one place so USAGE.md can list them all.</summary>
+/// <summary>
+/// The sentences of a connection's life (welcome, joins and leaves, refusals, closing) and the
+/// formats the commands share. A command's own answers stand with it in ChatServer.Commands.cs.
+/// USAGE.md lists them all.
+/// </summary>
 internal static class Notices
 {
     /// <summary>A welcome listing more names than this would scroll the screen away on a big server.</summary>
@@ -50,10 +54,11 @@ internal static class Notices
 
     public static string NoSuchUser(string name) => $"No user named '{name}' is online";
 
-    public static string Online(IReadOnlyList<string> names, int maxListed)
+    /// <summary>"Online (3): alice, bob, carol", with at most <paramref name="maxListed"/> names and a count of the rest.</summary>
+    public static string NameList(string label, IReadOnlyList<string> names, int maxListed)
     {
         string more = names.Count > maxListed ? $" and {names.Count - maxListed} more" : "";
-        return $"Online ({names.Count}): {string.Join(", ", names.Take(maxListed))}{more}";
+        return $"{label} ({names.Count}): {string.Join(", ", names.Take(maxListed))}{more}";
     }
 
     public static string Whois(string name, long onlineMilliseconds, long idleMilliseconds, string? away) =>
