@@ -34,7 +34,7 @@ internal sealed partial class ServerProcess : IDisposable
         var info = new ProcessStartInfo(executable)
         {
             // A benchmark floods by design: the per-connection message limit is off.
-            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--log-level", "Info" },
+            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--byte-rate", "0", "--log-level", "Info" },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,

@@ -54,6 +54,9 @@ public sealed partial class ChatServer : IDisposable
     // Marked in Disconnect, handled at the end of the iteration: closing clients until disposed, chatting ones until their room is told.
     private readonly List<ClientConnection> _closing = [];
     private readonly List<ClientConnection> _departures = [];
+
+    // Clients over their byte rate, left out of the read list until their time in ReadsPausedUntil.
+    private readonly List<ClientConnection> _readsPaused = [];
     private List<ClientConnection> _pendingOutput = [];
     private List<ClientConnection> _stillPending = [];
 
@@ -70,9 +73,17 @@ public sealed partial class ChatServer : IDisposable
     private bool _shuttingDown;
     private bool _stopped;
     private long _nextBufferSweep = Environment.TickCount64 + BufferSweepIntervalMilliseconds;
+    private long _nextUnfinishedFrameCheck;
     private readonly ServerCounters _counters = new();
 
-    public ChatServer(ServerOptions options) => _options = options;
+    public ChatServer(ServerOptions options)
+    {
+        _options = options;
+        _nextUnfinishedFrameCheck = Environment.TickCount64 + UnfinishedFrameCheckInterval;
+    }
+
+    /// <summary>Stuck frames are looked for four times per timeout, so one is dropped at most a quarter late; a pass is one scan of the connections.</summary>
+    private long UnfinishedFrameCheckInterval => Math.Max(100, (long)_options.UnfinishedFrameTimeout.TotalMilliseconds / 4);
 
     /// <summary>The address the listener is bound to; set by <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -114,7 +125,7 @@ public sealed partial class ChatServer : IDisposable
 
         while (!_stopped)
         {
-            BuildSelectLists();
+            BuildSelectLists(Environment.TickCount64);
             WaitForReadiness();
             long now = Environment.TickCount64;
             bool listenerReady = false;
@@ -172,7 +183,7 @@ public sealed partial class ChatServer : IDisposable
 
     // ---- One iteration, in order -------------------------------------------------------
 
-    private void BuildSelectLists()
+    private void BuildSelectLists(long now)
     {
         _readList.Clear();
         _writeList.Clear();
@@ -184,7 +195,10 @@ public sealed partial class ChatServer : IDisposable
 
         foreach (ClientConnection client in _connections)
         {
-            _readList.Add(client.Socket);
+            if (client.ReadsPausedUntil <= now)
+            {
+                _readList.Add(client.Socket);
+            }
         }
 
         foreach (ClientConnection client in _pendingOutput)
@@ -310,12 +324,48 @@ public sealed partial class ChatServer : IDisposable
             }
         }
 
+        if (now >= _nextUnfinishedFrameCheck)
+        {
+            _nextUnfinishedFrameCheck = now + UnfinishedFrameCheckInterval;
+            DropClientsStuckMidFrame(now);
+        }
+
+        int kept = 0;
+        for (int i = 0; i < _readsPaused.Count; i++)
+        {
+            ClientConnection paused = _readsPaused[i];
+            if (paused.ReadsPausedUntil > now && !paused.IsDisposed)
+            {
+                _readsPaused[kept++] = paused;
+            }
+            else
+            {
+                paused.ReadsPausedUntil = 0; // Unlisted: the next pause lists it again.
+            }
+        }
+
+        _readsPaused.RemoveRange(kept, _readsPaused.Count - kept);
+
         while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
         {
             _nameDeadlines.Dequeue();
             if (client.State == ClientState.AwaitingName)
             {
                 Disconnect(client, CloseReason.NameTimeout, Notices.NameTimeout(_options.NameTimeout), now);
+            }
+        }
+    }
+
+    /// <summary>A peer that starts a frame and never finishes it holds a buffer of up to a message's size for nothing (slowloris).</summary>
+    private void DropClientsStuckMidFrame(long now)
+    {
+        long startedBefore = now - (long)_options.UnfinishedFrameTimeout.TotalMilliseconds;
+        foreach (ClientConnection client in _connections)
+        {
+            if (client.UnfinishedFrameSince != 0 && client.UnfinishedFrameSince <= startedBefore && client.State != ClientState.Closing)
+            {
+                string what = $"a frame was started and not finished within {_options.UnfinishedFrameTimeout.TotalSeconds:0.#} s";
+                Disconnect(client, CloseReason.BadFrame, Notices.BadFrame(what), now, detail: what);
             }
         }
     }
@@ -375,7 +425,21 @@ public sealed partial class ChatServer : IDisposable
         if (received > 0)
         {
             _counters.BytesIn += received;
-            DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now);
+            if (!client.Bytes.Spend(received, _options.BytesPerSecond, _options.ByteBurst, now))
+            {
+                PauseReads(client, now);
+            }
+
+            bool finishedAFrame = DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now);
+            if (client.Inbound.BufferedCount == 0)
+            {
+                client.UnfinishedFrameSince = 0;
+            }
+            else if (finishedAFrame || client.UnfinishedFrameSince == 0)
+            {
+                client.UnfinishedFrameSince = now; // The bytes held are the start of a new frame.
+            }
+
             return;
         }
 
@@ -394,8 +458,32 @@ public sealed partial class ChatServer : IDisposable
         Disconnect(client, reason, notice: null, now, detail: kind == DisconnectKind.Error ? error.ToString() : null);
     }
 
-    private void DecodeFrames(ClientConnection client, ReadOnlySpan<byte> input, long now)
+    /// <summary>
+    /// A client sending faster than the byte rate is not read again until its budget refills:
+    /// its bytes wait in its own socket buffer and then TCP holds it back, so it costs the loop
+    /// nothing, and it is not dropped, because a burst of honest traffic looks the same.
+    /// </summary>
+    private void PauseReads(ClientConnection client, long now)
     {
+        if (client.ReadsPausedUntil == 0)
+        {
+            _readsPaused.Add(client); // Zero means not listed; a client read again the moment its pause ends is still listed.
+        }
+
+        client.ReadsPausedUntil = client.Bytes.RefilledAt(_options.BytesPerSecond);
+        _counters.ReadPauses++;
+        if (!client.WasEverPaused)
+        {
+            client.WasEverPaused = true;
+            Log.Info("#{Id} {User} from {Endpoint} sends over {Rate} bytes/s; reading it only as fast as that",
+                client.Id, client.Name ?? "(no name)", client.Endpoint, _options.BytesPerSecond);
+        }
+    }
+
+    /// <summary>Handles every whole frame in <paramref name="input"/> and keeps the rest; returns whether any frame was finished.</summary>
+    private bool DecodeFrames(ClientConnection client, ReadOnlySpan<byte> input, long now)
+    {
+        bool finishedAFrame = false;
         while (client.State != ClientState.Closing)
         {
             bool awaitingName = client.State == ClientState.AwaitingName;
@@ -403,7 +491,7 @@ public sealed partial class ChatServer : IDisposable
             FrameReadStatus status = client.Inbound.TryReadFrom(ref input, limit, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
             if (status == FrameReadStatus.NeedMoreData)
             {
-                return;
+                return finishedAFrame;
             }
 
             if (status == FrameReadStatus.Invalid)
@@ -418,9 +506,10 @@ public sealed partial class ChatServer : IDisposable
                     Disconnect(client, CloseReason.BadFrame, Notices.BadFrame(what), now, detail: what);
                 }
 
-                return;
+                return finishedAFrame;
             }
 
+            finishedAFrame = true;
             _counters.FramesIn++;
             if (awaitingName)
             {
@@ -431,6 +520,8 @@ public sealed partial class ChatServer : IDisposable
                 HandleMessage(client, payload, now);
             }
         }
+
+        return finishedAFrame;
     }
 
     private void HandleName(ClientConnection client, ReadOnlySpan<byte> payload, long now)
@@ -713,7 +804,12 @@ public sealed partial class ChatServer : IDisposable
             next = Math.Min(next, client.CloseDeadline);
         }
 
-        next = Math.Min(next, _nextBufferSweep);
+        foreach (ClientConnection client in _readsPaused)
+        {
+            next = Math.Min(next, client.ReadsPausedUntil);
+        }
+
+        next = Math.Min(next, Math.Min(_nextBufferSweep, _nextUnfinishedFrameCheck));
 
         return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
     }

@@ -63,6 +63,18 @@ internal sealed class ClientConnection
     /// <summary>The message rate limit's state; a field, not a property, because it is a mutable struct.</summary>
     public RateLimiter Rate;
 
+    /// <summary>The byte rate limit's state, a mutable struct field like <see cref="Rate"/>.</summary>
+    public ByteBudget Bytes;
+
+    /// <summary>While later than now (loop milliseconds), the socket is left out of the read list: the client sent faster than the byte rate. Not 0 exactly while the client is in the server's paused list.</summary>
+    public long ReadsPausedUntil { get; set; }
+
+    /// <summary>Whether reads were ever paused, so the log says it once per connection, not once per pause.</summary>
+    public bool WasEverPaused { get; set; }
+
+    /// <summary>When, in loop milliseconds, the frame still unfinished began arriving; 0 while no frame is half-read.</summary>
+    public long UnfinishedFrameSince { get; set; }
+
     /// <summary>The room the client is in while chatting; null before its name is accepted and after it leaves.</summary>
     public Room? Room { get; set; }
 

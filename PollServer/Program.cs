@@ -16,6 +16,7 @@ var announceLimit = new Option<int>("--announce-limit") { Description = "Joins a
 var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; over it they are dropped with a notice (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
 var messageBurst = new Option<int>("--message-burst") { Description = "Messages a connection may send at once before the rate applies", DefaultValueFactory = _ => ServerOptions.DefaultMessageBurst };
 var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-limit messages in a row after which the connection is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodDisconnectAfter };
+var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
@@ -28,6 +29,14 @@ AddRangeCheck(announceLimit, 0, int.MaxValue);
 AddRangeCheck(messageBurst, 1, 1_000_000);
 AddRangeCheck(historyOnJoin, 0, 100);
 AddRangeCheck(floodAfter, 1, 1_000_000);
+byteRate.Validators.Add(r =>
+{
+    // Slower than this, a maximum-size message could not arrive before the unfinished-frame timeout.
+    if (r.GetValueOrDefault<int>() is not 0 and < MinBytesPerSecond)
+    {
+        r.AddError($"--byte-rate must be 0 (no limit) or at least {MinBytesPerSecond}.");
+    }
+});
 messageRate.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<double>() is < 0 or > 1_000_000)
@@ -53,7 +62,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, historyOnJoin, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, logLevel,
 };
 
 root.SetAction(result =>
@@ -76,6 +85,7 @@ root.SetAction(result =>
         MessagesPerSecond = result.GetValue(messageRate),
         MessageBurst = result.GetValue(messageBurst),
         FloodDisconnectAfter = result.GetValue(floodAfter),
+        BytesPerSecond = result.GetValue(byteRate),
         HistoryOnJoin = result.GetValue(historyOnJoin),
     };
     return RunServer(options);
@@ -184,4 +194,7 @@ internal static partial class Program
 {
     /// <summary>SIGUSR1 on Linux.</summary>
     private const int SigUsr1 = 10;
+
+    /// <summary>At this rate the longest message (64 KiB) arrives in 16 s, inside the 30 s a frame may take.</summary>
+    private const int MinBytesPerSecond = 4096;
 }

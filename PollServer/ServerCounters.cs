@@ -19,6 +19,9 @@ internal sealed class ServerCounters
     public long ReadySockets;
     public long Accepted;
 
+    /// <summary>Times a client's reads were paused for going over the byte rate.</summary>
+    public long ReadPauses;
+
     /// <summary>Bytes allocated inside Socket.Select itself (its poll array, 8 B per listed socket past a small list), to tell the framework's share from the loop's own.</summary>
     public long SelectAllocatedBytes;
 
@@ -28,7 +31,7 @@ internal sealed class ServerCounters
     /// </summary>
     public string Snapshot(int connections) => string.Create(CultureInfo.InvariantCulture,
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
-        $"frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
+        $"read_pauses={ReadPauses} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
         $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)}");

@@ -32,6 +32,20 @@ public sealed record ServerOptions
     /// <summary>Past this many users, a join or leave notice is noise nobody reads, and announcing each to everyone costs traffic that grows with the square of the room.</summary>
     public const int DefaultAnnounceLimit = 500;
 
+    /// <summary>
+    /// Bytes per second a connection may send, averaged: some forty times what five long lines
+    /// a second take, so no person notices it, while a peer streaming data is held back by TCP
+    /// instead of costing the loop. The burst is <see cref="ByteBurstSeconds"/> of it, and never
+    /// less than one frame of the longest message.
+    /// </summary>
+    public const int DefaultBytesPerSecond = 64 * 1024;
+
+    /// <summary>A pasted maximum-size message or a quick run of them passes without a pause.</summary>
+    public const int ByteBurstSeconds = 4;
+
+    /// <summary>A frame still incomplete after this long is a stuck or hostile peer holding a buffer (slowloris), not a slow link: a 64 KiB frame takes under a second on the slowest real one.</summary>
+    public static readonly TimeSpan DefaultUnfinishedFrameTimeout = TimeSpan.FromSeconds(30);
+
     public string Host { get; init; } = "0.0.0.0";
 
     public int Port { get; init; } = DefaultPort;
@@ -60,6 +74,14 @@ public sealed record ServerOptions
 
     /// <summary>How many of a room's last messages are replayed to someone entering it; 0 for none.</summary>
     public int HistoryOnJoin { get; init; } = DefaultHistoryOnJoin;
+
+    /// <summary>Bytes per second per connection, averaged; 0 turns the bound off.</summary>
+    public int BytesPerSecond { get; init; } = DefaultBytesPerSecond;
+
+    /// <summary>The bytes a connection may send at once before <see cref="BytesPerSecond"/> applies.</summary>
+    public double ByteBurst => Math.Max((double)BytesPerSecond * ByteBurstSeconds, Common.Framing.Frame.EncodedLength(MaxMessageBytes));
+
+    public TimeSpan UnfinishedFrameTimeout { get; init; } = DefaultUnfinishedFrameTimeout;
 
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;

@@ -16,7 +16,7 @@ public sealed class BenchTests
     [Test]
     public void A_small_fan_out_through_PollServer_loses_and_reorders_nothing()
     {
-        using var server = TestServer.Start(new PollChat.Server.ServerOptions { MessagesPerSecond = 0 }); // A benchmark floods by design.
+        using var server = TestServer.Start(new PollChat.Server.ServerOptions { MessagesPerSecond = 0, BytesPerSecond = 0 }); // A benchmark floods by design.
 
         using RunningProcess bench = RunningProcess.Bench("--port", Port(server.EndPoint), "--clients", "20", "--senders", "5", "--count", "1000");
 

@@ -56,7 +56,7 @@ public sealed partial class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-disconnect", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-disconnect", "--byte-rate", "--history", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }

@@ -180,7 +180,7 @@ public sealed class ServerTests
         // 8 MB in all: more than the kernel buffers between the server and the sleeper can hold.
         const int messages = 4000;
         // The sender floods on purpose, so the per-connection message limit is off here.
-        using var server = TestServer.Start(new ServerOptions { MaxPendingOutputBytes = 256 * 1024, MessagesPerSecond = 0 });
+        using var server = TestServer.Start(new ServerOptions { MaxPendingOutputBytes = 256 * 1024, MessagesPerSecond = 0, BytesPerSecond = 0 });
         using var sleeper = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
         sleeper.Send("sleeper");
         using var reader = RawClient.Join(server.EndPoint, "reader");

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text;
+using PollChat.Common.Framing;
+using PollChat.Common.Protocol;
+using PollChat.Server;
+using PollChat.Tests.Support;
+
+namespace PollChat.Tests.Integration;
+
+/// <summary>Peers that send too fast or never finish a frame: held back or dropped, and nobody else notices.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed class AbuseTests
+{
+    [Test]
+    public void A_sender_over_the_byte_rate_is_read_only_that_fast_loses_nothing_and_others_keep_chatting()
+    {
+        const int BytesPerSecond = 32 * 1024;
+        var options = new ServerOptions { BytesPerSecond = BytesPerSecond, MessagesPerSecond = 0, MaxMessageBytes = 4096 };
+        using var server = TestServer.Start(options);
+        using var streamer = RawClient.Join(server.EndPoint, "streamer");
+        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+
+        // Half a burst more than the burst: the last part can arrive no faster than the rate allows.
+        int messages = (int)(options.ByteBurst * 1.5 / 4096) + 1;
+        string line = new('x', 4000);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < messages; i++)
+        {
+            streamer.Send($"{i:D4}{line}");
+        }
+
+        carol.Send("still here");
+        var seenFromStreamer = new List<int>();
+        bool carolSeenBeforeTheEnd = false;
+        while (seenFromStreamer.Count < messages)
+        {
+            (string sender, string text) = bob.ReadUntil(p => p.Sender is "streamer" or "carol");
+            if (sender == "carol")
+            {
+                carolSeenBeforeTheEnd = true;
+                Assert.That(text, Is.EqualTo("still here"));
+            }
+            else
+            {
+                seenFromStreamer.Add(int.Parse(text.AsSpan(0, 4), provider: System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        double excessBytes = (messages * Frame.EncodedLength(4004)) - options.ByteBurst;
+        Assert.Multiple(() =>
+        {
+            Assert.That(seenFromStreamer, Is.EqualTo(Enumerable.Range(0, messages)), "every message, in order");
+            Assert.That(carolSeenBeforeTheEnd, Is.True, "carol's message was not held behind the streamer's");
+            // A lower bound only: a slow machine can take longer, but no machine can read faster than the rate.
+            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(excessBytes / BytesPerSecond * 0.8));
+            Assert.That(LogCapture.Lines.Count(l => l.Contains("streamer from", StringComparison.Ordinal) && l.Contains("bytes/s; reading it only as fast as that", StringComparison.Ordinal)), Is.EqualTo(1), "logged once");
+        });
+    }
+
+    [Test]
+    public void A_frame_left_unfinished_past_the_timeout_drops_its_sender_with_a_reason()
+    {
+        using var server = TestServer.Start(new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1) });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var slowloris = RawClient.Join(server.EndPoint, "slowloris");
+
+        slowloris.SendBytes(Encoding.ASCII.GetBytes("100       only part of it"));
+
+        Assert.That(slowloris.ReadNotice("Protocol error").Text, Is.EqualTo("Protocol error: a frame was started and not finished within 1 s; closing the connection"));
+        Assert.That(slowloris.WaitForEndOfStream(), Is.True);
+        Assert.That(alice.ReadNotice("slowloris left").Text, Is.EqualTo("slowloris left (dropped: protocol error; 2 online)"));
+        bob.Send("unbothered");
+        Assert.That(alice.ReadUntil(p => p.Sender == "bob").Text, Is.EqualTo("unbothered"));
+    }
+
+    [Test]
+    public void Frames_that_keep_straddling_receives_are_not_taken_for_a_stuck_one()
+    {
+        using var server = TestServer.Start(new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1), MessagesPerSecond = 0 });
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var talker = RawClient.Join(server.EndPoint, "talker");
+
+        // Each send ends half-way into the next frame, so the server always holds part of one, but never the same one for long.
+        byte[] first = Frame.Encode("message 0");
+        talker.SendBytes(first.AsSpan(0, 12));
+        byte[] previous = first;
+        for (int i = 1; i <= 8; i++)
+        {
+            Thread.Sleep(400); // Pacing the peer, not waiting for the server: 8 x 0.4 s spans the timeout three times.
+            byte[] next = Frame.Encode($"message {i}");
+            talker.SendBytes([.. previous.AsSpan(12), .. next.AsSpan(0, 12)]);
+            previous = next;
+        }
+
+        talker.SendBytes(previous.AsSpan(12));
+        for (int i = 0; i <= 8; i++)
+        {
+            Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("talker", $"message {i}")));
+        }
+    }
+}
