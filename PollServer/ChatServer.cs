@@ -384,7 +384,7 @@ public sealed partial class ChatServer : IDisposable
             Room room = LeaveRoom(gone); // Here, not in Disconnect: a room may be mid-iteration when a member is dropped.
             if (!_shuttingDown && room.Members.Count < _options.AnnounceLimit)
             {
-                string how = CloseReasons.ForOthers(gone.CloseReason!.Value);
+                string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
                 NoticeToRoom(room, Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
             }
         }

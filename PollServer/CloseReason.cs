@@ -14,6 +14,7 @@ public enum CloseReason
     BadFrame,
     OutputOverflow,
     Flooding,
+    Kicked,
     ServerFull,
     ServerShutdown,
 }
@@ -29,6 +30,7 @@ internal static class CloseReasons
         CloseReason.OutputOverflow => "dropped: not reading",
         CloseReason.BadFrame => "dropped: protocol error",
         CloseReason.Flooding => "dropped: flooding",
+        CloseReason.Kicked => "kicked by the operator",
         _ => "disconnected",
     };
 

@@ -45,6 +45,10 @@ internal static class Notices
 
     public static string Flooding(int refused) => $"Disconnected for flooding: {refused} messages in a row after being asked to slow down";
 
+    public static string FromOperator(string text) => $"Operator: {text}";
+
+    public static string Kicked(string? reason) => reason is null ? "You were kicked by the operator" : $"You were kicked by the operator: {reason}";
+
     public static string Goodbye(string name) => $"Goodbye, {name}!";
 
     public static string UnknownCommand(string command) =>

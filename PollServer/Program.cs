@@ -127,6 +127,11 @@ static int RunServer(ServerOptions options)
         return 2;
     }
 
+    if (!Console.IsInputRedirected)
+    {
+        OperatorConsole.Start(server, Console.In, Console.Out);
+    }
+
     try
     {
         server.Run();

@@ -59,6 +59,18 @@ internal sealed class RunningProcess : IDisposable
         return new RunningProcess(info);
     }
 
+    /// <summary>PollServer or PollClient with a pseudo-terminal as standard input and output, as when a person runs it; <see cref="Input"/> types into it.</summary>
+    public static RunningProcess InTerminal(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo("python3") { ArgumentList = { "-u", Path.Combine(RepositoryRoot, "UnitTests", "Support", "in_terminal.py"), ProgramPath(program) } };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new RunningProcess(info);
+    }
+
     /// <summary>Waits for an output line (stdout or stderr) that matches; returns it. Lines before it are consumed.</summary>
     public string WaitForLine(Func<string, bool> match, TimeSpan? timeout = null)
     {
@@ -117,8 +129,7 @@ internal sealed class RunningProcess : IDisposable
 
     private static RunningProcess Program(string name, string[] args)
     {
-        string exe = Path.Combine(RepositoryRoot, name, "bin", Metadata("Configuration"), "net10.0", name);
-        var info = new ProcessStartInfo(exe);
+        var info = new ProcessStartInfo(ProgramPath(name));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -126,6 +137,8 @@ internal sealed class RunningProcess : IDisposable
 
         return new RunningProcess(info);
     }
+
+    private static string ProgramPath(string name) => Path.Combine(RepositoryRoot, name, "bin", Metadata("Configuration"), "net10.0", name);
 
     private void Collect(string stream, string? line)
     {

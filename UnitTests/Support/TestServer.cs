@@ -34,6 +34,24 @@ internal sealed class TestServer : IDisposable
     public static TestServer Start(ServerOptions? options = null, int port = 0) =>
         new((options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = port });
 
+    /// <summary>Runs an operator console command in the loop and returns its answer, line by line.</summary>
+    public IReadOnlyList<string> Operator(string line)
+    {
+        var answer = new List<string>();
+        using var answered = new ManualResetEventSlim();
+        _server.RunOperatorCommand(line, answer.Add);
+        _server.Post(answered.Set); // Posted actions run in order, so the command has answered by then.
+        if (!answered.Wait(RawClient.DefaultTimeout))
+        {
+            throw new TimeoutException($"The loop did not run the operator command '{line}'.");
+        }
+
+        return answer;
+    }
+
+    /// <summary>Waits for the loop to end by itself (after /quit); true if it did within the timeout.</summary>
+    public bool WaitUntilStopped(TimeSpan timeout) => _loop.Join(timeout);
+
     /// <summary>Asks the loop to shut down and waits for it; true if it stopped within the timeout.</summary>
     public bool Stop(TimeSpan timeout)
     {
