@@ -37,6 +37,7 @@ public sealed partial class ChatServer
         new("unignore", [], "/unignore <user>", "see someone again", (s, c, args, now) => s.Unignore(c, args, now)),
         new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", (s, c, args, now) => s.ShowWhois(c, args, now)),
         new("quit", [], "/quit", "leave the chat", (s, c, _, now) => s.Quit(c, now)),
+        new("rich", [], "/rich 1", "for client programs: switch this connection to rich mode (PROTOCOL.md)", (s, c, args, now) => s.EnableRichMode(c, args, now)),
     ];
 
     private static readonly Dictionary<string, CommandSpec> CommandsByName = BuildCommandIndex();
@@ -52,7 +53,7 @@ public sealed partial class ChatServer
         }
         else
         {
-            SendNotice(client, Notices.UnknownCommand("/" + word), now);
+            SendError(client, Notices.UnknownCommand("/" + word), now);
         }
     }
 
@@ -68,8 +69,14 @@ public sealed partial class ChatServer
 
     private void ShowUsers(ClientConnection client, long now)
     {
+        if (client.Rich)
+        {
+            SendEvent(client, UsersSnapshot(client), now);
+            return;
+        }
+
         Room room = client.Room!;
-        List<string> here = [.. room.Members.Where(m => m.State == ClientState.Chatting).Select(m => m.Name!).Order(StringComparer.OrdinalIgnoreCase)];
+        List<string> here = MemberNames(room);
         SendNotice(client, Notices.NameList($"In {room.Name}", here, MaxNamesListed), now);
         SendNotice(client, Notices.NameList("Online", [.. _byName.Keys.Order(StringComparer.OrdinalIgnoreCase)], MaxNamesListed), now);
     }
@@ -79,30 +86,40 @@ public sealed partial class ChatServer
         string? problem = roomName.Length == 0 ? "usage: /join <#room>" : Room.ValidateName(roomName);
         if (problem is not null)
         {
-            SendNotice(client, $"Cannot join: {problem}", now);
+            SendError(client, $"Cannot join: {problem}", now);
             return;
         }
 
         Room old = client.Room!;
         if (old.Name.Equals(roomName, StringComparison.OrdinalIgnoreCase))
         {
-            SendNotice(client, $"You are already in {old.Name}", now);
+            SendError(client, $"You are already in {old.Name}", now);
             return;
         }
 
         LeaveRoom(client);
         if (old.Members.Count < _options.AnnounceLimit)
         {
-            NoticeToRoom(old, $"{client.Name} left for {roomName} ({Notices.Members(old.Members.Count)})", except: null, now);
+            AnnounceToRoom(old, $"{client.Name} left for {roomName} ({Notices.Members(old.Members.Count)})",
+                new RichEvent { Type = RichEventTypes.Left, Name = client.Name, Room = old.Name, Reason = $"left for {roomName}", Count = old.Members.Count }, except: null, now);
         }
 
         Room room = EnterRoom(client, roomName);
         if (room.Members.Count <= _options.AnnounceLimit)
         {
-            NoticeToRoom(room, $"{client.Name} joined {room.Name} ({Notices.Members(room.Members.Count)})", except: client, now);
+            AnnounceToRoom(room, $"{client.Name} joined {room.Name} ({Notices.Members(room.Members.Count)})",
+                new RichEvent { Type = RichEventTypes.Entered, Name = client.Name, Room = room.Name, Count = room.Members.Count }, except: client, now);
         }
 
-        SendNotice(client, $"You are now in {room.Name} ({Notices.Members(room.Members.Count)}){(room.Topic is null ? "" : $". Topic: {room.Topic}")}", now);
+        if (client.Rich)
+        {
+            SendEvent(client, new RichEvent { Type = RichEventTypes.Room, Room = room.Name, Topic = room.Topic, Members = MemberNames(room) }, now);
+        }
+        else
+        {
+            SendNotice(client, $"You are now in {room.Name} ({Notices.Members(room.Members.Count)}){(room.Topic is null ? "" : $". Topic: {room.Topic}")}", now);
+        }
+
         ReplayHistory(client, room, _options.HistoryOnJoin, now);
     }
 
@@ -111,7 +128,7 @@ public sealed partial class ChatServer
         int count = ServerOptions.DefaultHistoryOnJoin;
         if (args.Length > 0 && (!int.TryParse(args, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > RoomHistory.Capacity))
         {
-            SendNotice(client, $"Usage: /history [n], n from 1 to {RoomHistory.Capacity}", now);
+            SendError(client, $"Usage: /history [n], n from 1 to {RoomHistory.Capacity}", now);
             return;
         }
 
@@ -160,12 +177,13 @@ public sealed partial class ChatServer
         }
         else if (Encoding.UTF8.GetByteCount(topic) > Room.MaxTopicBytes)
         {
-            SendNotice(client, $"Topic not changed: at most {Room.MaxTopicBytes} bytes", now);
+            SendError(client, $"Topic not changed: at most {Room.MaxTopicBytes} bytes", now);
         }
         else
         {
             room.Topic = topic;
-            NoticeToRoom(room, $"{client.Name} set the topic of {room.Name}: {topic}", except: null, now);
+            AnnounceToRoom(room, $"{client.Name} set the topic of {room.Name}: {topic}",
+                new RichEvent { Type = RichEventTypes.Topic, Room = room.Name, Text = topic, By = client.Name }, except: null, now);
         }
     }
 
@@ -174,7 +192,7 @@ public sealed partial class ChatServer
         int space = args.IndexOf(' ', StringComparison.Ordinal);
         if (space <= 0 || args[(space + 1)..].Trim().Length == 0)
         {
-            SendNotice(sender, "Usage: /msg <user> <text>", now);
+            SendError(sender, "Usage: /msg <user> <text>", now);
             return;
         }
 
@@ -185,11 +203,11 @@ public sealed partial class ChatServer
     {
         if (sender.LastPrivateFrom is null)
         {
-            SendNotice(sender, "Nobody has sent you a private message yet", now);
+            SendError(sender, "Nobody has sent you a private message yet", now);
         }
         else if (text.Length == 0)
         {
-            SendNotice(sender, "Usage: /reply <text>", now);
+            SendError(sender, "Usage: /reply <text>", now);
         }
         else
         {
@@ -201,7 +219,7 @@ public sealed partial class ChatServer
     {
         if (!_byName.TryGetValue(recipientName, out ClientConnection? recipient))
         {
-            SendNotice(sender, Notices.NoSuchUser(recipientName), now);
+            SendError(sender, Notices.NoSuchUser(recipientName), now);
             return;
         }
 
@@ -209,13 +227,26 @@ public sealed partial class ChatServer
         {
             // Dropped silently when ignored, as IRC does: telling the sender would invite working around it.
             recipient.LastPrivateFrom = sender.Name;
-            SendPair(recipient, $"{sender.Name} (private)", text, now);
+            SendPrivate(recipient, sender.Name!, recipient.Name!, $"{sender.Name} (private)", text, now);
         }
 
-        SendPair(sender, $"to {recipient.Name} (private)", text, now);
+        SendPrivate(sender, sender.Name!, recipient.Name!, $"to {recipient.Name} (private)", text, now);
         if (recipient.AwayText is not null)
         {
             SendNotice(sender, $"{recipient.Name} is away: {recipient.AwayText}", now);
+        }
+    }
+
+    /// <summary>A private message as the client reads it: an event in rich mode, otherwise a pair from a sender no user can take.</summary>
+    private void SendPrivate(ClientConnection client, string from, string to, string classicSender, string text, long now)
+    {
+        if (client.Rich)
+        {
+            SendEvent(client, new RichEvent { Type = RichEventTypes.Private, From = from, To = to, Text = text }, now);
+        }
+        else
+        {
+            SendPair(client, classicSender, text, now);
         }
     }
 
@@ -223,7 +254,7 @@ public sealed partial class ChatServer
     {
         if (action.Length == 0)
         {
-            SendNotice(client, "Usage: /me <action>", now);
+            SendError(client, "Usage: /me <action>", now);
             return;
         }
 
@@ -244,7 +275,7 @@ public sealed partial class ChatServer
 
         if (problem is not null)
         {
-            SendNotice(client, $"Name not changed: {problem}", now);
+            SendError(client, $"Name not changed: {problem}", now);
             return;
         }
 
@@ -252,7 +283,7 @@ public sealed partial class ChatServer
         client.AcceptName(newName);
         _byName.Add(newName, client);
         Log.Info("#{Id} {User} is now {NewName}", client.Id, oldName, newName);
-        NoticeToEveryone($"{oldName} is now known as {newName}", now);
+        AnnounceToEveryone($"{oldName} is now known as {newName}", new RichEvent { Type = RichEventTypes.Renamed, Old = oldName, Name = newName }, now);
     }
 
     private void SetAway(ClientConnection client, string text, long now)
@@ -272,11 +303,11 @@ public sealed partial class ChatServer
     {
         if (name.Length == 0)
         {
-            SendNotice(client, "Usage: /whois <user>", now);
+            SendError(client, "Usage: /whois <user>", now);
         }
         else if (!_byName.TryGetValue(name, out ClientConnection? subject))
         {
-            SendNotice(client, Notices.NoSuchUser(name), now);
+            SendError(client, Notices.NoSuchUser(name), now);
         }
         else
         {
@@ -299,7 +330,7 @@ public sealed partial class ChatServer
             : client.Ignored?.Count >= MaxIgnoredPerUser ? $"you already ignore {MaxIgnoredPerUser} people" : null;
         if (problem is not null)
         {
-            SendNotice(client, $"Not ignored: {problem}", now);
+            SendError(client, $"Not ignored: {problem}", now);
             return;
         }
 
@@ -311,7 +342,7 @@ public sealed partial class ChatServer
     {
         if (name.Length == 0)
         {
-            SendNotice(client, "Usage: /unignore <user>", now);
+            SendError(client, "Usage: /unignore <user>", now);
         }
         else if (client.Ignored?.Remove(name) == true)
         {

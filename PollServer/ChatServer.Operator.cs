@@ -83,7 +83,7 @@ public sealed partial class ChatServer
         }
 
         text = PollChat.Common.Protocol.ControlCharacters.Strip(text);
-        NoticeToEveryone(Notices.FromOperator(text), Environment.TickCount64);
+        AnnounceToEveryone(Notices.FromOperator(text), richEvent: null, Environment.TickCount64);
         reply(string.Create(CultureInfo.InvariantCulture, $"Said to {_byName.Count} online: {text}"));
     }
 

@@ -382,11 +382,19 @@ public sealed partial class ChatServer : IDisposable
         {
             ClientConnection gone = _departures[i];
             Room room = LeaveRoom(gone); // Here, not in Disconnect: a room may be mid-iteration when a member is dropped.
-            if (!_shuttingDown && room.Members.Count < _options.AnnounceLimit)
+            if (_shuttingDown)
             {
-                string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
-                NoticeToRoom(room, Notices.Left(gone.Name!, how, _byName.Count), except: null, now);
+                continue;
             }
+
+            string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
+            if (room.Members.Count < _options.AnnounceLimit)
+            {
+                AnnounceToRoom(room, Notices.Left(gone.Name!, how, _byName.Count),
+                    new RichEvent { Type = RichEventTypes.Left, Name = gone.Name, Room = room.Name, Reason = how, Count = room.Members.Count }, except: null, now);
+            }
+
+            TellRichClientsOnlineChanged(RichEventTypes.Offline, gone.Name!, how, except: null, now);
         }
 
         _departures.Clear();
@@ -548,8 +556,11 @@ public sealed partial class ChatServer : IDisposable
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
         if (lobby.Members.Count <= _options.AnnounceLimit)
         {
-            NoticeToRoom(lobby, Notices.Joined(name, _byName.Count), except: client, now);
+            AnnounceToRoom(lobby, Notices.Joined(name, _byName.Count),
+                new RichEvent { Type = RichEventTypes.Entered, Name = name, Room = lobby.Name, Count = lobby.Members.Count }, except: client, now);
         }
+
+        TellRichClientsOnlineChanged(RichEventTypes.Online, name, reason: null, except: client, now);
     }
 
     private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)
@@ -562,7 +573,7 @@ public sealed partial class ChatServer : IDisposable
         if (!Utf8.IsValid(payload))
         {
             Log.Info("#{Id} {User} sent a message that is not valid UTF-8 ({Bytes} bytes); refused", client.Id, client.Name, payload.Length);
-            SendNotice(client, Notices.InvalidUtf8, now);
+            SendError(client, Notices.InvalidUtf8, now);
             return;
         }
 
@@ -640,21 +651,6 @@ public sealed partial class ChatServer : IDisposable
             if (member != except && member.State == ClientState.Chatting && (from is null || member.Ignored?.Contains(from) != true))
             {
                 Enqueue(member, pair, now);
-            }
-        }
-    }
-
-    private void NoticeToRoom(Room room, string text, ClientConnection? except, long now) =>
-        SendToRoom(room, ServerNameFrame, Encoding.UTF8.GetBytes(text), except, now);
-
-    private void NoticeToEveryone(string text, long now)
-    {
-        ReadOnlySpan<byte> pair = EncodePair(ServerNameFrame, Encoding.UTF8.GetBytes(text));
-        foreach (ClientConnection recipient in _connections)
-        {
-            if (recipient.State == ClientState.Chatting)
-            {
-                Enqueue(recipient, pair, now);
             }
         }
     }

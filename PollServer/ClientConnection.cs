@@ -81,6 +81,9 @@ internal sealed class ClientConnection
     /// <summary>Names this client /ignore-s; null until it ignores someone, so the relay's check is one null test for everyone else.</summary>
     public HashSet<string>? Ignored { get; set; }
 
+    /// <summary>Whether the client asked for rich mode (/rich 1): it gets events instead of some notices.</summary>
+    public bool Rich { get; set; }
+
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 

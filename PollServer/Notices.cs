@@ -16,12 +16,12 @@ internal static class Notices
     {
         if (others.Count == 0)
         {
-            return $"Welcome, {name}! You are the only one here. Type /quit to leave.";
+            return $"Welcome, {name}! You are the only one here. Type /quit to leave. {RichMode.Advertisement}";
         }
 
         string names = string.Join(", ", others.Take(MaxNamesInWelcome));
         string more = others.Count > MaxNamesInWelcome ? $" and {others.Count - MaxNamesInWelcome} more" : "";
-        return $"Welcome, {name}! Online ({others.Count}): {names}{more}. Type /quit to leave.";
+        return $"Welcome, {name}! Online ({others.Count}): {names}{more}. Type /quit to leave. {RichMode.Advertisement}";
     }
 
     public static string Joined(string name, int online) => $"{name} joined ({online} online)";

@@ -49,7 +49,7 @@ public sealed class ServerTests
         using var bob = RawClient.Connect(server.EndPoint);
         bob.Send("bob");
 
-        Assert.That(bob.ReadPair(), Is.EqualTo((ServerSender.Name, "Welcome, bob! Online (1): alice. Type /quit to leave.")));
+        Assert.That(bob.ReadPair(), Is.EqualTo((ServerSender.Name, "Welcome, bob! Online (1): alice. Type /quit to leave. [rich mode 1: /rich 1]")));
     }
 
     [Test]
