@@ -37,10 +37,22 @@ public sealed class ChatSession : IDisposable
     private readonly ConcurrentQueue<UserInput> _inputs = new();
     private readonly List<Socket> _readList = [];
 
+    private static readonly byte[] RichRequest = Encoding.UTF8.GetBytes(RichMode.Request);
+
+    private readonly UserList _users = new();
+
     private Socket? _socket;
     private FrameReader _reader = new();
     private string? _pendingSender;
     private string? _lastNotice;
+
+    // Our name, which /nick can change: a reconnection uses the current one.
+    private string _user;
+
+    // Rich mode: offered only by the first pair a server sends (its welcome); events are believed only once we asked for them.
+    private bool _awaitingWelcome;
+    private bool _richRequested;
+    private bool _usersAsked;
     private bool _quitRequested;
     private int _exitCode = ExitCodes.Ok;
 
@@ -48,7 +60,11 @@ public sealed class ChatSession : IDisposable
     {
         _options = options;
         _view = view;
+        _user = options.User;
     }
+
+    /// <summary>The users the server told us of in rich mode; empty against a classic server.</summary>
+    public UserList Users => _users;
 
     /// <summary>Queues a user's line for the network thread. Safe from any thread.</summary>
     public void Post(UserInput input)
@@ -91,8 +107,11 @@ public sealed class ChatSession : IDisposable
                 _reader = new FrameReader();
                 _pendingSender = null;
                 _lastNotice = null;
-                SendFrame(Encoding.UTF8.GetBytes(_options.User));
-                Log.Info("Connected to {Host}:{Port} as {User}", _options.Host, _options.Port, _options.User);
+                _awaitingWelcome = true;
+                _richRequested = _usersAsked = false;
+                _users.Clear();
+                SendFrame(Encoding.UTF8.GetBytes(_user));
+                Log.Info("Connected to {Host}:{Port} as {User}", _options.Host, _options.Port, _user);
                 return _socket is null ? "the server closed the connection at once" : null;
             }
             catch (SocketException e)
@@ -171,7 +190,7 @@ public sealed class ChatSession : IDisposable
                 if (failure is null)
                 {
                     _exitCode = ExitCodes.Ok;
-                    _view.Status($"Connected as {_options.User}.");
+                    _view.Status($"Connected as {_user}.");
                 }
                 else
                 {
@@ -183,6 +202,12 @@ public sealed class ChatSession : IDisposable
                 _view.Status("Not connected. Type CONNECT to reconnect, or /quit to leave.");
                 break;
             case UserInputKind.Send:
+                if (_richRequested && AsksForUsers(input.Text))
+                {
+                    AnswerUsers();
+                    break;
+                }
+
                 byte[] payload = Encoding.UTF8.GetBytes(input.Text);
                 if (payload.Length > _options.MaxMessageBytes)
                 {
@@ -248,15 +273,86 @@ public sealed class ChatSession : IDisposable
                 continue;
             }
 
-            if (_pendingSender == ServerSender.Name)
+            string sender = _pendingSender;
+            _pendingSender = null;
+            if (_awaitingWelcome)
+            {
+                _awaitingWelcome = false;
+                text = AcceptRichModeOffer(sender, text);
+            }
+
+            if (_richRequested && sender == RichMode.EventSender)
+            {
+                HandleEvent(text);
+                continue;
+            }
+
+            if (sender == ServerSender.Name)
             {
                 _lastNotice = text;
             }
 
-            _view.Message(DateTime.Now, _pendingSender, text);
-            _pendingSender = null;
+            _view.Message(DateTime.Now, sender, text);
         }
     }
+
+    /// <summary>
+    /// A server that ends its welcome with the advertisement speaks rich mode, so we ask for it;
+    /// any other first pair means a classic server, to which we send nothing the user did not
+    /// type (it would relay it to everyone). Returns the welcome without the advertisement.
+    /// </summary>
+    private string AcceptRichModeOffer(string sender, string text)
+    {
+        if (sender != ServerSender.Name || !text.EndsWith(RichMode.Advertisement, StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        _richRequested = true;
+        SendFrame(RichRequest);
+        return text[..^RichMode.Advertisement.Length].TrimEnd();
+    }
+
+    private void HandleEvent(string json)
+    {
+        RichEvent? richEvent = RichMode.Parse(json);
+        if (richEvent is null)
+        {
+            Log.Warn("Ignored an event that is not one: {Json}", json);
+            return;
+        }
+
+        _users.Apply(richEvent);
+        if (_users.MyName is { } name)
+        {
+            _user = name; // A /nick carries over to a reconnection.
+        }
+
+        if (richEvent.Type == RichEventTypes.Users && _usersAsked)
+        {
+            _usersAsked = false;
+            _view.Users(DateTime.Now, _users.Room, _users.Members, _users.Online);
+        }
+
+        _view.Event(DateTime.Now, richEvent, _users.MyName);
+    }
+
+    /// <summary>In rich mode /users is answered from our own list while it is current; otherwise the server is asked for a fresh one.</summary>
+    private void AnswerUsers()
+    {
+        if (_users.Tracked)
+        {
+            _view.Users(DateTime.Now, _users.Room, _users.Members, _users.Online);
+            return;
+        }
+
+        _usersAsked = true;
+        SendFrame("/users"u8);
+    }
+
+    private static bool AsksForUsers(string text) =>
+        text.Trim() is { } word && (word.Equals("/users", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("/who", StringComparison.OrdinalIgnoreCase) || word.Equals("/names", StringComparison.OrdinalIgnoreCase));
 
     private void SendFrame(ReadOnlySpan<byte> payload)
     {

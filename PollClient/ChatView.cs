@@ -17,13 +17,63 @@ public sealed class ChatView(TextWriter output)
     /// <summary>Prefix of lines the client itself says (connection state, local errors).</summary>
     public const string StatusMarker = "-!-";
 
+    /// <summary>Prefix of lines saying a command failed (rich mode's error events).</summary>
+    public const string ErrorMarker = "!!!";
+
+    /// <summary>Marks private messages, in and out, in rich mode.</summary>
+    public const string PrivateMarker = "[private]";
+
     public void Message(DateTime time, string sender, string text) => Write(FormatMessage(time, sender, text));
 
     public void Status(string text) => Write($"{StatusMarker} {text}");
 
+    /// <summary>Our copy of the user list, as the server's /users shows it: the room, then everyone online.</summary>
+    public void Users(DateTime time, string? room, IReadOnlyCollection<string> members, IReadOnlyCollection<string> online)
+    {
+        Write($"[{Stamp(time)}] {NoticeMarker} In {Neutralise(room ?? "?")} ({members.Count}): {Neutralise(string.Join(", ", members))}");
+        Write($"[{Stamp(time)}] {NoticeMarker} Online ({online.Count}): {Neutralise(string.Join(", ", online))}");
+    }
+
+    /// <summary>Shows a rich-mode event, if it is one a person needs to see; list updates alone show nothing.</summary>
+    public void Event(DateTime time, RichEvent e, string? myName)
+    {
+        if (FormatEvent(time, e, myName) is { } line)
+        {
+            Write(line);
+        }
+    }
+
+    public static string? FormatEvent(DateTime time, RichEvent e, string? myName)
+    {
+        string stamp = Stamp(time);
+        string? notice = e.Type switch
+        {
+            RichEventTypes.Entered => $"{e.Name} joined {e.Room} ({Members(e.Count)})",
+            RichEventTypes.Left => $"{e.Name} left {e.Room} ({e.Reason}; {Members(e.Count)})",
+            RichEventTypes.Renamed => $"{e.Old} is now known as {e.Name}",
+            RichEventTypes.Room => $"You are now in {e.Room} ({Members(e.Members?.Count)}: {string.Join(", ", e.Members ?? [])}){(e.Topic is null ? "" : $". Topic: {e.Topic}")}",
+            RichEventTypes.Topic => $"{e.By} set the topic of {e.Room}: {e.Text}",
+            _ => null,
+        };
+        return e.Type switch
+        {
+            RichEventTypes.Private when string.Equals(e.From, myName, StringComparison.OrdinalIgnoreCase) =>
+                $"[{stamp}] {PrivateMarker} to {Neutralise(e.To ?? "?")} > {Neutralise(e.Text ?? "")}",
+            RichEventTypes.Private => $"[{stamp}] {PrivateMarker} {Neutralise(e.From ?? "?")} > {Neutralise(e.Text ?? "")}",
+            RichEventTypes.Error => $"[{stamp}] {ErrorMarker} {Neutralise(e.Text ?? "")}",
+            RichEventTypes.Hello => $"{StatusMarker} Rich mode {e.Version} on: the user list follows the server, and /users answers from it.",
+            RichEventTypes.Tracking => $"{StatusMarker} The server has too many users to follow live; /users asks it instead.",
+            _ => notice is null ? null : $"[{stamp}] {NoticeMarker} {Neutralise(notice)}",
+        };
+    }
+
+    private static string Members(int? count) => count == 1 ? "1 member" : $"{count ?? 0} members";
+
+    private static string Stamp(DateTime time) => time.ToString("HH:mm", CultureInfo.InvariantCulture);
+
     public static string FormatMessage(DateTime time, string sender, string text)
     {
-        string stamp = time.ToString("HH:mm", CultureInfo.InvariantCulture);
+        string stamp = Stamp(time);
         if (IsReplayed(sender))
         {
             // A history replay's sender carries the original time, "[14:02] alice": show that time, not now.

@@ -101,7 +101,7 @@ public sealed partial class ChatServer
         if (old.Members.Count < _options.AnnounceLimit)
         {
             AnnounceToRoom(old, $"{client.Name} left for {roomName} ({Notices.Members(old.Members.Count)})",
-                new RichEvent { Type = RichEventTypes.Left, Name = client.Name, Room = old.Name, Reason = $"left for {roomName}", Count = old.Members.Count }, except: null, now);
+                new RichEvent { Type = RichEventTypes.Left, Name = client.Name, Room = old.Name, Reason = $"moved to {roomName}", Count = old.Members.Count }, except: null, now);
         }
 
         Room room = EnterRoom(client, roomName);

@@ -244,6 +244,9 @@ public sealed partial class ProcessTests
     {
         using RunningProcess classic = RunningProcess.Python("classic_server.py", "--host", "127.0.0.1", "--port", "0");
         int port = int.Parse(ListeningLine().Match(classic.WaitForLine("listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        using RawClient carol = RawClient.Connect(Loopback(port)); // First, so she is relayed every frame the PollClients send.
+        carol.Send("carol");
+        classic.WaitForLine("username: carol");
         using RunningProcess alice = StartClient(Loopback(port), "alice");
         classic.WaitForLine("username: alice");
         using RunningProcess bob = StartClient(Loopback(port), "bob");
@@ -253,6 +256,10 @@ public sealed partial class ProcessTests
         Assert.That(bob.WaitForLine("alice >"), Does.Match(@"^\[\d\d:\d\d\] alice > hello through a classic server$"));
         bob.Input.WriteLine("/quit is local, this is not");
         Assert.That(alice.WaitForLine("bob >"), Does.EndWith("bob > /quit is local, this is not"));
+        // A classic server relays every frame: carol sees exactly what was typed, nothing PollClient added (no rich-mode request).
+        Assert.That(carol.ReadPair(), Is.EqualTo(("alice", "hello through a classic server")));
+        Assert.That(carol.ReadPair(), Is.EqualTo(("bob", "/quit is local, this is not")));
+        Assert.That(alice.Transcript + bob.Transcript, Does.Not.Contain("Rich mode"));
 
         bob.Input.WriteLine("/quit");
         alice.Input.WriteLine("exit");
