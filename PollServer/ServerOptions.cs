@@ -33,7 +33,7 @@ public sealed record ServerOptions
     public const int DefaultAnnounceLimit = 500;
 
     /// <summary>
-    /// Bytes per second a connection may send, averaged: some forty times what five long lines
+    /// Bytes per second a connection may send, averaged: about forty times five 300-byte lines
     /// a second take, so no person notices it, while a peer streaming data is held back by TCP
     /// instead of costing the loop. The burst is <see cref="ByteBurstSeconds"/> of it, and never
     /// less than one frame of the longest message.
