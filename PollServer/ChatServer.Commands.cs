@@ -223,6 +223,7 @@ public sealed partial class ChatServer
             return;
         }
 
+        sender.LastMessageAt = now;
         if (recipient.Ignored?.Contains(sender.Name!) != true)
         {
             // Dropped silently when ignored, as IRC does: telling the sender would invite working around it.
@@ -258,6 +259,7 @@ public sealed partial class ChatServer
             return;
         }
 
+        client.LastMessageAt = now;
         string actor = "* " + client.Name;
         byte[] text = Encoding.UTF8.GetBytes(action);
         SendToRoom(client.Room!, Frame.Encode(actor), text, except: client, now, from: client.Name);

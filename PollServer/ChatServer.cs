@@ -330,6 +330,20 @@ public sealed partial class ChatServer : IDisposable
             DropClientsStuckMidFrame(now);
         }
 
+        UnlistResumedReads(now);
+        while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
+        {
+            _nameDeadlines.Dequeue();
+            if (client.State == ClientState.AwaitingName)
+            {
+                Disconnect(client, CloseReason.NameTimeout, Notices.NameTimeout(_options.NameTimeout), now);
+            }
+        }
+    }
+
+    /// <summary>Clients whose pause is over are read again already (BuildSelectLists checks the time); here they leave the list that sets the Select timeout.</summary>
+    private void UnlistResumedReads(long now)
+    {
         int kept = 0;
         for (int i = 0; i < _readsPaused.Count; i++)
         {
@@ -345,15 +359,6 @@ public sealed partial class ChatServer : IDisposable
         }
 
         _readsPaused.RemoveRange(kept, _readsPaused.Count - kept);
-
-        while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
-        {
-            _nameDeadlines.Dequeue();
-            if (client.State == ClientState.AwaitingName)
-            {
-                Disconnect(client, CloseReason.NameTimeout, Notices.NameTimeout(_options.NameTimeout), now);
-            }
-        }
     }
 
     /// <summary>A peer that starts a frame and never finishes it holds a buffer of up to a message's size for nothing (slowloris).</summary>
@@ -554,13 +559,12 @@ public sealed partial class ChatServer : IDisposable
         Room lobby = EnterRoom(client, Room.LobbyName);
         ReplayHistory(client, lobby, _options.HistoryOnJoin, now);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
+        TellRichClientsOnlineChanged(RichEventTypes.Online, name, reason: null, except: client, now); // Online first, then in a room, as it happened.
         if (lobby.Members.Count <= _options.AnnounceLimit)
         {
             AnnounceToRoom(lobby, Notices.Joined(name, _byName.Count),
                 new RichEvent { Type = RichEventTypes.Entered, Name = name, Room = lobby.Name, Count = lobby.Members.Count }, except: client, now);
         }
-
-        TellRichClientsOnlineChanged(RichEventTypes.Online, name, reason: null, except: client, now);
     }
 
     private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)
@@ -583,7 +587,6 @@ public sealed partial class ChatServer : IDisposable
             return;
         }
 
-        client.LastMessageAt = now;
         if (ControlCharacters.Any(payload))
         {
             // Escape sequences and the like never reach another terminal; the rare message that has them is copied once, without them.
@@ -636,6 +639,7 @@ public sealed partial class ChatServer : IDisposable
             Log.Debug("#{Id} {User} said {Bytes} bytes in {Room}", sender.Id, sender.Name, message.Length, sender.Room!.Name);
         }
 
+        sender.LastMessageAt = now;
         SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now, from: sender.Name);
         sender.Room!.History.Add(DateTime.UtcNow, sender.Name!, message);
         _counters.MessagesRelayed++;

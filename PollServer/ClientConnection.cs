@@ -57,7 +57,7 @@ internal sealed class ClientConnection
     /// <summary>When, in loop milliseconds, the connection was accepted (for /whois).</summary>
     public long ConnectedAt { get; }
 
-    /// <summary>When, in loop milliseconds, the client last sent a message or command (idle time in /whois).</summary>
+    /// <summary>When, in loop milliseconds, the client last said something to others: a message, an action or a private message. Commands do not count (idle time in /whois).</summary>
     public long LastMessageAt { get; set; }
 
     /// <summary>The message rate limit's state; a field, not a property, because it is a mutable struct.</summary>

@@ -168,6 +168,27 @@ public sealed class CommandTests
     }
 
     [Test]
+    public void Whois_idle_time_counts_what_was_said_not_commands()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        bob.Send("/me stretches");
+        alice.ReadUntil(p => p.Sender == "* bob");
+
+        Thread.Sleep(1500); // Letting idle time pass: whois counts whole seconds.
+        bob.Send("/whois alice");
+        bob.ReadNotice("alice:");
+        alice.Send("/whois bob");
+
+        Assert.That(alice.ReadNotice("bob:").Text, Does.Match(@"^bob: online for \d+s, idle for [1-9]\d*s$"));
+        bob.Send("said something");
+        alice.ReadUntil(p => p.Sender == "bob");
+        alice.Send("/whois bob");
+        Assert.That(alice.ReadNotice("bob:").Text, Does.Match(@"^bob: online for \d+s, idle for 0s$"));
+    }
+
+    [Test]
     public void Control_characters_never_reach_another_user()
     {
         using var server = TestServer.Start();

@@ -40,8 +40,8 @@ public sealed partial class RichModeTests
 
         using (RawClient carol = RawClient.Join(server.EndPoint, "carol"))
         {
-            Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"entered","name":"carol","room":"#lobby","count":3}"""));
             Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"online","name":"carol","count":3}"""));
+            Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"entered","name":"carol","room":"#lobby","count":3}"""));
             Assert.That(classic.ReadNotice("carol").Text, Is.EqualTo("carol joined (3 online)"));
 
             carol.Send("/nick carla");
@@ -109,8 +109,8 @@ public sealed partial class RichModeTests
         alice.Send(RichMode.Request);
         alice.ReadUntil(p => p.Text.Contains("\"users\"", StringComparison.Ordinal));
         using var bob = RawClient.Join(server.EndPoint, "bob");
-        Assert.That(NextEvent(alice), Does.Contain("\"entered\""));
         Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"online","name":"bob","count":2}"""));
+        Assert.That(NextEvent(alice), Does.Contain("\"entered\""));
 
         using var carol = RawClient.Join(server.EndPoint, "carol");
 
@@ -169,10 +169,68 @@ public sealed partial class RichModeTests
         Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
     }
 
+    [Test]
+    public void A_client_written_from_PROTOCOL_md_alone_keeps_the_same_user_list_as_the_server()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess alice = RunningProcess.Python("rich_client.py", "--host", "127.0.0.1", "--port", server.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--user", "alice");
+        alice.WaitForLine("RICH ON");
+        Assert.That(alice.WaitForLine("LIST "), Is.EqualTo("LIST room=#lobby members=alice,bob online=alice,bob tracked=true"));
+
+        using var carol = RawClient.Join(server.EndPoint, "carol");
+        alice.WaitForLine("EVENT entered");
+        Assert.That(alice.WaitForLine("LIST "), Is.EqualTo("LIST room=#lobby members=alice,bob,carol online=alice,bob,carol tracked=true"));
+        carol.Send("/nick carla");
+        Assert.That(alice.WaitForLine("LIST "), Is.EqualTo("LIST room=#lobby members=alice,bob,carla online=alice,bob,carla tracked=true"));
+        carol.Send("/join #dev");
+        Assert.That(alice.WaitForLine("LIST "), Is.EqualTo("LIST room=#lobby members=alice,bob online=alice,bob,carla tracked=true"));
+
+        bob.Send("/msg alice psst");
+        Assert.That(alice.WaitForLine("EVENT private"), Is.EqualTo("""EVENT private {"type":"private","from":"bob","to":"alice","text":"psst"}"""));
+        alice.Input.WriteLine("hello bob");
+        alice.Input.Flush();
+        Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name && !p.Sender.EndsWith("(private)", StringComparison.Ordinal)), Is.EqualTo(("alice", "hello bob")));
+
+        carol.Send("/quit");
+        Assert.That(alice.WaitForLine("LIST "), Is.EqualTo("LIST room=#lobby members=alice,bob online=alice,bob tracked=true"));
+        alice.Input.WriteLine("/users");
+        alice.Input.Flush();
+        Assert.That(alice.WaitForLine("EVENT users"), Does.Contain("\"online\":[\"alice\",\"bob\"]"));
+        alice.Input.Close();
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+    }
+
+    [Test]
+    public void Against_a_classic_server_the_spec_client_sends_nothing_extra()
+    {
+        using RunningProcess classic = RunningProcess.Python("classic_server.py", "--host", "127.0.0.1", "--port", "0");
+        int port = int.Parse(ClassicListeningLine().Match(classic.WaitForLine("listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        using RawClient carol = RawClient.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        carol.Send("carol");
+        classic.WaitForLine("username: carol");
+        using RunningProcess alice = RunningProcess.Python("rich_client.py", "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--user", "alice");
+        classic.WaitForLine("username: alice");
+
+        carol.Send("hi alice");
+        alice.WaitForLine("CLASSIC");
+        alice.Input.WriteLine("plain text only");
+        alice.Input.Flush();
+
+        Assert.That(carol.ReadPair(), Is.EqualTo(("alice", "plain text only")));
+        alice.Input.Close();
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        classic.Signal(RunningProcess.SigTerm);
+        Assert.That(classic.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
     private static string NextEvent(RawClient client) => client.ReadUntil(p => p.Sender == RichMode.EventSender).Text;
 
     private static long FramesIn(TestServer server) =>
         long.Parse(FramesInField().Match(server.Operator("/stats").Single()).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"listening on [^ ]+:(\d+)")]
+    private static partial Regex ClassicListeningLine();
 
     [GeneratedRegex(@" frames_in=(\d+) ")]
     private static partial Regex FramesInField();
