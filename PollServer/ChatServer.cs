@@ -433,14 +433,21 @@ public sealed partial class ChatServer : IDisposable
     /// <summary>One receive per ready client per iteration (see <see cref="ReceiveBufferBytes"/>); a closing client's bytes are read only to be dropped, so our FIN is not turned into a reset.</summary>
     private void ReadFrom(ClientConnection client, long now)
     {
-        int received = client.Receive(_receiveBuffer, out SocketError error);
+        int allowance = client.Bytes.Allowance(_options.BytesPerSecond, _options.ByteBurst, now, _receiveBuffer.Length);
+        if (allowance == 0)
+        {
+            PauseReads(client); // Not a read of zero bytes, which would look like the peer's FIN.
+            return;
+        }
+
+        int received = client.Receive(_receiveBuffer.AsSpan(0, allowance), out SocketError error);
         DisconnectKind kind = Disconnects.ClassifyReceive(received, error);
         if (received > 0)
         {
             _counters.BytesIn += received;
-            if (!client.Bytes.Spend(received, _options.BytesPerSecond, _options.ByteBurst, now))
+            if (!client.Bytes.Spend(received, _options.BytesPerSecond, _options.ByteResumeBytes))
             {
-                PauseReads(client, now);
+                PauseReads(client);
             }
 
             bool finishedAFrame = DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now);
@@ -476,14 +483,14 @@ public sealed partial class ChatServer : IDisposable
     /// its bytes wait in its own socket buffer and then TCP holds it back, so it costs the loop
     /// nothing, and it is not dropped, because a burst of honest traffic looks the same.
     /// </summary>
-    private void PauseReads(ClientConnection client, long now)
+    private void PauseReads(ClientConnection client)
     {
         if (client.ReadsPausedUntil == 0)
         {
             _readsPaused.Add(client); // Zero means not listed; a client read again the moment its pause ends is still listed.
         }
 
-        client.ReadsPausedUntil = client.Bytes.RefilledAt(_options.BytesPerSecond);
+        client.ReadsPausedUntil = client.Bytes.RefilledAt(_options.BytesPerSecond, _options.ByteResumeBytes);
         _counters.ReadPauses++;
         if (!client.WasEverPaused)
         {

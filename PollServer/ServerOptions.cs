@@ -81,6 +81,9 @@ public sealed record ServerOptions
     /// <summary>The bytes a connection may send at once before <see cref="BytesPerSecond"/> applies.</summary>
     public double ByteBurst => Math.Max((double)BytesPerSecond * ByteBurstSeconds, Common.Framing.Frame.EncodedLength(MaxMessageBytes));
 
+    /// <summary>A paused client is read again once a tenth of a second's worth has refilled: at most ten small reads a second, not one per byte.</summary>
+    public double ByteResumeBytes => Math.Min(ByteBurst, Math.Max(1, BytesPerSecond / 10.0));
+
     public TimeSpan UnfinishedFrameTimeout { get; init; } = DefaultUnfinishedFrameTimeout;
 
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>

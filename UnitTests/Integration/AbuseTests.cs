@@ -54,7 +54,7 @@ public sealed class AbuseTests
             Assert.That(seenFromStreamer, Is.EqualTo(Enumerable.Range(0, messages)), "every message, in order");
             Assert.That(carolSeenBeforeTheEnd, Is.True, "carol's message was not held behind the streamer's");
             // A lower bound only: a slow machine can take longer, but no machine can read faster than the rate.
-            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(excessBytes / BytesPerSecond * 0.8));
+            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(excessBytes / BytesPerSecond * 0.8), "server counters: " + server.Operator("/stats").Single());
             Assert.That(LogCapture.Lines.Count(l => l.Contains("streamer from", StringComparison.Ordinal) && l.Contains("bytes/s; reading it only as fast as that", StringComparison.Ordinal)), Is.EqualTo(1), "logged once");
         });
     }
