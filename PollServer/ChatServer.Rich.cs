@@ -98,10 +98,16 @@ public sealed partial class ChatServer
     /// </summary>
     private void TellRichClientsOnlineChanged(string type, string name, string? reason, ClientConnection? except, long now)
     {
-        RichEvent? richEvent = ChangesTracked
-            ? new RichEvent { Type = type, Name = name, Reason = reason, Count = _byName.Count }
-            : _byName.Count == _options.AnnounceLimit + 1 && type == RichEventTypes.Online ? new RichEvent { Type = RichEventTypes.Tracking, Tracked = false } : null;
-        if (richEvent is null)
+        RichEvent richEvent;
+        if (ChangesTracked)
+        {
+            richEvent = new RichEvent { Type = type, Name = name, Reason = reason, Count = _byName.Count };
+        }
+        else if (type == RichEventTypes.Online && _byName.Count == _options.AnnounceLimit + 1)
+        {
+            richEvent = new RichEvent { Type = RichEventTypes.Tracking, Tracked = false };
+        }
+        else
         {
             return;
         }

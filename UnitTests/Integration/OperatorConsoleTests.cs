@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using PollChat.Common.Protocol;
 using PollChat.Tests.Support;
 
@@ -9,7 +7,7 @@ namespace PollChat.Tests.Integration;
 /// <summary>The server's own command line: its commands in the loop, and the console switched on only by a terminal.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
-public sealed partial class OperatorConsoleTests
+public sealed class OperatorConsoleTests
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
 
@@ -102,7 +100,7 @@ public sealed partial class OperatorConsoleTests
     public void In_a_terminal_the_console_answers_and_quit_exits_0()
     {
         using RunningProcess server = RunningProcess.InTerminal("PollServer", "--port", "0", "--host", "127.0.0.1");
-        int port = int.Parse(ListeningLine().Match(server.WaitForLine("Listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        int port = server.WaitForListeningPort();
         server.WaitForLine("Operator console: type /help for commands.");
         using RawClient alice = RawClient.Join(new IPEndPoint(IPAddress.Loopback, port), "alice");
 
@@ -120,7 +118,7 @@ public sealed partial class OperatorConsoleTests
     public void Without_a_terminal_the_console_is_off_and_input_runs_nothing()
     {
         using RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1");
-        int port = int.Parse(ListeningLine().Match(server.WaitForLine("Listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        int port = server.WaitForListeningPort();
 
         server.Input.WriteLine("/quit");
         server.Input.Flush();
@@ -152,6 +150,4 @@ public sealed partial class OperatorConsoleTests
         }
     }
 
-    [GeneratedRegex(@"Listening on [^ ]+:(\d+)")]
-    private static partial Regex ListeningLine();
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using PollChat.Common.Protocol;
 using PollChat.Tests.Support;
 
@@ -10,7 +9,7 @@ namespace PollChat.Tests.Integration;
 /// <summary>The real programs as processes: signals, exit codes, standard input and output.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
-public sealed partial class ProcessTests
+public sealed class ProcessTests
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
 
@@ -21,7 +20,7 @@ public sealed partial class ProcessTests
         int port;
         using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1"))
         {
-            port = ListeningPort(server);
+            port = server.WaitForListeningPort();
             using RawClient alice = RawClient.Join(Loopback(port), "alice");
             alice.Send("a message leaves the server in TIME_WAIT after it closes first");
 
@@ -33,7 +32,7 @@ public sealed partial class ProcessTests
         }
 
         using RunningProcess restarted = RunningProcess.Server("--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1");
-        Assert.That(ListeningPort(restarted), Is.EqualTo(port));
+        Assert.That(restarted.WaitForListeningPort(), Is.EqualTo(port));
         restarted.Signal(RunningProcess.SigTerm);
         Assert.That(restarted.WaitForExit(ExitTimeout), Is.Zero, restarted.Transcript);
     }
@@ -243,7 +242,7 @@ public sealed partial class ProcessTests
     public void Two_PollClients_chat_through_a_classic_python_server()
     {
         using RunningProcess classic = RunningProcess.Python("classic_server.py", "--host", "127.0.0.1", "--port", "0");
-        int port = int.Parse(ListeningLine().Match(classic.WaitForLine("listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        int port = classic.WaitForListeningPort();
         using RawClient carol = RawClient.Connect(Loopback(port)); // First, so she is relayed every frame the PollClients send.
         carol.Send("carol");
         classic.WaitForLine("username: carol");
@@ -272,9 +271,6 @@ public sealed partial class ProcessTests
     private static RunningProcess StartClient(IPEndPoint server, string user) =>
         RunningProcess.Client("--host", "127.0.0.1", "--port", Port(server), "--user", user);
 
-    private static int ListeningPort(RunningProcess server) =>
-        int.Parse(ListeningLine().Match(server.WaitForLine("Listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
-
     private static string Port(IPEndPoint endPoint) => endPoint.Port.ToString(CultureInfo.InvariantCulture);
 
     private static IPEndPoint Loopback(int port) => new(IPAddress.Loopback, port);
@@ -285,7 +281,4 @@ public sealed partial class ProcessTests
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
-
-    [GeneratedRegex(@"istening on 127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningLine();
 }

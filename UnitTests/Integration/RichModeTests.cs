@@ -205,7 +205,7 @@ public sealed partial class RichModeTests
     public void Against_a_classic_server_the_spec_client_sends_nothing_extra()
     {
         using RunningProcess classic = RunningProcess.Python("classic_server.py", "--host", "127.0.0.1", "--port", "0");
-        int port = int.Parse(ClassicListeningLine().Match(classic.WaitForLine("listening on")).Groups[1].Value, CultureInfo.InvariantCulture);
+        int port = classic.WaitForListeningPort();
         using RawClient carol = RawClient.Connect(new IPEndPoint(IPAddress.Loopback, port));
         carol.Send("carol");
         classic.WaitForLine("username: carol");
@@ -229,8 +229,6 @@ public sealed partial class RichModeTests
     private static long FramesIn(TestServer server) =>
         long.Parse(FramesInField().Match(server.Operator("/stats").Single()).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"listening on [^ ]+:(\d+)")]
-    private static partial Regex ClassicListeningLine();
 
     [GeneratedRegex(@" frames_in=(\d+) ")]
     private static partial Regex FramesInField();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace PollChat.Tests.Support;
 
@@ -10,7 +11,7 @@ namespace PollChat.Tests.Support;
 /// redirected standard streams. Output lines are collected as they come; tests wait for the line
 /// they expect, with a timeout. Disposing kills the process if it is still running, by its PID.
 /// </summary>
-internal sealed class RunningProcess : IDisposable
+internal sealed partial class RunningProcess : IDisposable
 {
     public const string SigInt = "INT";
     public const string SigTerm = "TERM";
@@ -93,6 +94,10 @@ internal sealed class RunningProcess : IDisposable
     public string WaitForLine(string contains, TimeSpan? timeout = null) =>
         WaitForLine(l => l.Contains(contains, StringComparison.Ordinal), timeout);
 
+    /// <summary>Waits for a server's "Listening on HOST:PORT" line (PollServer's, or "listening on" from the Python server) and returns the port.</summary>
+    public int WaitForListeningPort() =>
+        int.Parse(ListeningLine().Match(WaitForLine(l => ListeningLine().IsMatch(l))).Groups[1].Value, CultureInfo.InvariantCulture);
+
     /// <summary>Sends a POSIX signal by name (INT, TERM) to this process only, with the system's kill command.</summary>
     public void Signal(string signal)
     {
@@ -150,6 +155,9 @@ internal sealed class RunningProcess : IDisposable
         _all.Enqueue($"[{stream}] {line}");
         _lines.Add(line);
     }
+
+    [GeneratedRegex(@"[Ll]istening on [^ ]+:(\d+)")]
+    private static partial Regex ListeningLine();
 
     private static string Metadata(string key) =>
         typeof(RunningProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
