@@ -12,6 +12,7 @@ namespace PollChat.Bench;
 internal sealed partial class ServerProcess : IDisposable
 {
     private readonly Process? _spawned;
+    private string? _dataDirectory;
     private readonly BlockingQueue _statsLines = new();
 
     private ServerProcess(int pid, Process? spawned)
@@ -31,17 +32,19 @@ internal sealed partial class ServerProcess : IDisposable
     /// <summary>Starts PollServer on a free loopback port and waits until it listens.</summary>
     public static ServerProcess Spawn(string executable, int maxClients)
     {
+        // The history file is part of the server's work, so it is written as in real use, to a directory removed afterwards.
+        string dataDirectory = Path.Combine(Path.GetTempPath(), "pollbench-data", Guid.NewGuid().ToString("N"));
         var info = new ProcessStartInfo(executable)
         {
-            // A benchmark floods by design: the per-connection message limit is off.
-            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--byte-rate", "0", "--log-level", "Info" },
+            // A benchmark floods by design: the per-connection message and byte limits are off.
+            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--byte-rate", "0", "--data-dir", dataDirectory, "--log-level", "Info" },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
         info.Environment["POLLCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "pollbench-logs");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {executable}");
-        var server = new ServerProcess(process.Id, process);
+        var server = new ServerProcess(process.Id, process) { _dataDirectory = dataDirectory };
         var listening = new TaskCompletionSource<int>();
         process.ErrorDataReceived += (_, e) =>
         {
@@ -128,6 +131,10 @@ internal sealed partial class ServerProcess : IDisposable
         }
 
         _spawned.Dispose();
+        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
     }
 
     private void Signal(string name)

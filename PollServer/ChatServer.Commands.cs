@@ -27,6 +27,7 @@ public sealed partial class ChatServer
         new("rooms", [], "/rooms", "the rooms, with members and topics", (s, c, _, now) => s.ShowRooms(c, now)),
         new("topic", [], "/topic [text]", "show or set your room's topic", (s, c, args, now) => s.Topic(c, args, now)),
         new("history", [], "/history [n]", $"your room's last n messages (default 20, at most {RoomHistory.Capacity})", (s, c, args, now) => s.ShowHistory(c, args, now)),
+        new("search", [], "/search <words>", "find your room's past messages with all these words, newest first", (s, c, args, now) => s.Search(c, args, now)),
         new("msg", [], "/msg <user> <text>", "send a private message", (s, c, args, now) => s.SendPrivate(c, args, now)),
         new("reply", [], "/reply <text>", "answer the last private message", (s, c, args, now) => s.Reply(c, args, now)),
         new("me", [], "/me <action>", "say what you are doing, as '* alice waves'", (s, c, args, now) => s.Act(c, args, now)),
@@ -263,7 +264,7 @@ public sealed partial class ChatServer
         string actor = "* " + client.Name;
         byte[] text = Encoding.UTF8.GetBytes(action);
         SendToRoom(client.Room!, Frame.Encode(actor), text, except: client, now, from: client.Name);
-        client.Room!.History.Add(DateTime.UtcNow, actor, text);
+        Remember(client.Room!, actor, text);
     }
 
     private void ChangeName(ClientConnection client, string newName, long now)

@@ -7,6 +7,7 @@ using NLog;
 using PollChat.Common.Framing;
 using PollChat.Common.Net;
 using PollChat.Common.Protocol;
+using PollChat.Server.Storage;
 
 namespace PollChat.Server;
 
@@ -32,6 +33,9 @@ public sealed partial class ChatServer : IDisposable
     /// <summary>How often output buffers of clients that had no output since the last sweep are let go.</summary>
     private const long BufferSweepIntervalMilliseconds = 5_000;
 
+    /// <summary>Each kept history holds up to 100 messages in memory; past this many rooms the quietest are let go (the file keeps them for /search).</summary>
+    private const int MaxHistoriesKept = 1000;
+
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
     private const int MaxSelectWaitMilliseconds = 60_000;
 
@@ -46,6 +50,11 @@ public sealed partial class ChatServer : IDisposable
     private readonly Dictionary<string, ClientConnection> _byName = new(StringComparer.OrdinalIgnoreCase);
 
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Rooms' last messages, kept when a room empties so it finds them again; bounded by <see cref="MaxHistoriesKept"/>.</summary>
+    private readonly Dictionary<string, RoomHistory> _histories = new(StringComparer.OrdinalIgnoreCase);
+
+    private HistoryStore? _store;
 
     // Every client waits for its name with the same timeout, so this queue is in deadline order
     // and the timer check looks only at its head.
@@ -92,8 +101,14 @@ public sealed partial class ChatServer : IDisposable
     /// Binds and listens. Port 0 picks a free port; <see cref="LocalEndPoint"/> tells which.
     /// </summary>
     /// <exception cref="SocketException">The address cannot be bound (in use, not local, no permission).</exception>
+    /// <exception cref="DataDirectoryException">The history file cannot be opened or written.</exception>
     public IPEndPoint Start()
     {
+        if (_options.DataDirectory is not null)
+        {
+            OpenHistoryFile(_options.DataDirectory);
+        }
+
         IPAddress address = ResolveHost(_options.Host);
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -105,9 +120,12 @@ public sealed partial class ChatServer : IDisposable
         catch
         {
             listener.Dispose();
+            _store?.Dispose();
+            _store = null;
             throw;
         }
 
+        _store?.Start();
         _listener = listener;
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         Log.Info("Listening on {Endpoint}", LocalEndPoint);
@@ -170,6 +188,7 @@ public sealed partial class ChatServer : IDisposable
     /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
     public void RequestShutdown() => Post(BeginShutdown);
 
+    /// <summary>Closes every socket, then lets the history writer commit what it was handed and close the file.</summary>
     public void Dispose()
     {
         foreach (ClientConnection client in _connections)
@@ -178,6 +197,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         _listener?.Dispose();
+        _store?.Dispose();
         _wake.Dispose();
     }
 
@@ -648,7 +668,7 @@ public sealed partial class ChatServer : IDisposable
 
         sender.LastMessageAt = now;
         SendToRoom(sender.Room!, sender.NameFrame, message, except: sender, now, from: sender.Name);
-        sender.Room!.History.Add(DateTime.UtcNow, sender.Name!, message);
+        Remember(sender.Room!, sender.Name!, message);
         _counters.MessagesRelayed++;
     }
 
@@ -671,7 +691,7 @@ public sealed partial class ChatServer : IDisposable
     {
         if (!_rooms.TryGetValue(roomName, out Room? room))
         {
-            room = new Room(roomName);
+            room = new Room(roomName, HistoryOf(roomName));
             _rooms.Add(roomName, room);
         }
 

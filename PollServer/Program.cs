@@ -18,6 +18,7 @@ var messageBurst = new Option<int>("--message-burst") { Description = "Messages 
 var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-limit messages in a row after which the connection is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodDisconnectAfter };
 var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
+var dataDir = new Option<string>("--data-dir") { Description = "Directory of the history file (pollchat.db), created on first run", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -62,7 +63,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, logLevel,
 };
 
 root.SetAction(result =>
@@ -87,6 +88,7 @@ root.SetAction(result =>
         FloodDisconnectAfter = result.GetValue(floodAfter),
         BytesPerSecond = result.GetValue(byteRate),
         HistoryOnJoin = result.GetValue(historyOnJoin),
+        DataDirectory = result.GetValue(dataDir),
     };
     return RunServer(options);
 });
@@ -125,6 +127,13 @@ static int RunServer(ServerOptions options)
         Console.Error.WriteLine($"PollServer: cannot listen on {options.Host}:{options.Port}: {why}");
         LogManager.Shutdown();
         return 2;
+    }
+    catch (PollChat.Server.Storage.DataDirectoryException e)
+    {
+        log.Error(e.Message);
+        Console.Error.WriteLine($"PollServer: {e.Message}");
+        LogManager.Shutdown();
+        return 4;
     }
 
     if (!Console.IsInputRedirected)

@@ -5,9 +5,9 @@ namespace PollChat.Server;
 /// <summary>
 /// A room: its name, topic and members. Every user is in exactly one room at a time, which is
 /// what a classic client's single stream of pairs can show; a plain message goes to the
-/// sender's room only. A room exists while it has members.
+/// sender's room only. A room exists while it has members; its history outlives it.
 /// </summary>
-internal sealed class Room(string name)
+internal sealed class Room(string name, RoomHistory history)
 {
     /// <summary>Where everyone starts, and where /leave goes.</summary>
     public const string LobbyName = "#lobby";
@@ -22,8 +22,8 @@ internal sealed class Room(string name)
 
     public string? Topic { get; set; }
 
-    /// <summary>The room's last messages; gone with the room when its last member leaves.</summary>
-    public RoomHistory History { get; } = new();
+    /// <summary>The room's last messages. The server keeps it when the room empties, and fills it from the history file at start.</summary>
+    public RoomHistory History { get; } = history;
 
     /// <summary>The room's members, in joining order; only chatting clients are here.</summary>
     public List<ClientConnection> Members { get; } = [];

@@ -7,7 +7,7 @@ namespace PollChat.Server;
 /// </summary>
 internal sealed class RoomHistory
 {
-    /// <summary>Enough for /history to reach back over a busy hour of a class; bounded, because it lives in memory.</summary>
+    /// <summary>Enough for /history to reach back over a busy hour of a class; bounded, because it lives in memory (the history file keeps everything, for /search).</summary>
     public const int Capacity = 100;
 
     /// <summary>A first array per slot that fits a typical chat line.</summary>
@@ -16,6 +16,9 @@ internal sealed class RoomHistory
     private readonly Entry[] _entries = new Entry[Capacity];
     private int _next;
     private int _count;
+
+    /// <summary>When the last message was added, to tell which rooms' histories to keep in memory.</summary>
+    public DateTime LastUtcTime { get; private set; }
 
     public void Add(DateTime utcTime, string sender, ReadOnlySpan<byte> text)
     {
@@ -29,6 +32,7 @@ internal sealed class RoomHistory
         entry.Length = text.Length;
         entry.Sender = sender;
         entry.UtcTime = utcTime;
+        LastUtcTime = utcTime;
         _next = (_next + 1) % Capacity;
         _count = Math.Min(_count + 1, Capacity);
     }

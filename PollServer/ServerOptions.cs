@@ -46,6 +46,9 @@ public sealed record ServerOptions
     /// <summary>A frame still incomplete after this long is a stuck or hostile peer holding a buffer (slowloris), not a slow link: a 64 KiB frame takes under a second on the slowest real one.</summary>
     public static readonly TimeSpan DefaultUnfinishedFrameTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where the history file lives when nothing is said: beside wherever the server is started, created on first run.</summary>
+    public const string DefaultDataDirectory = "pollchat-data";
+
     public string Host { get; init; } = "0.0.0.0";
 
     public int Port { get; init; } = DefaultPort;
@@ -85,6 +88,9 @@ public sealed record ServerOptions
     public double ByteResumeBytes => Math.Min(ByteBurst, Math.Max(1, BytesPerSecond / 10.0));
 
     public TimeSpan UnfinishedFrameTimeout { get; init; } = DefaultUnfinishedFrameTimeout;
+
+    /// <summary>The directory of the history file; null keeps history in memory only.</summary>
+    public string? DataDirectory { get; init; } = DefaultDataDirectory;
 
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;

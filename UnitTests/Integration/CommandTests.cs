@@ -11,7 +11,7 @@ public sealed class CommandTests
 {
     private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
-    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/history", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit"];
+    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/rich"];
 
     [Test]
     public void Help_lists_every_command_with_one_line_each()
@@ -26,6 +26,8 @@ public sealed class CommandTests
         Assert.That(lines.Select(l => l.Split(' ')[0].TrimEnd(':')),
             Is.EqualTo(AllCommands));
         Assert.That(lines[1], Is.EqualTo("/users: who is in your room and who is online (also /who, /names)"));
+        alice.Send("/whois alice"); // Had /help listed more, its next line would come before this answer.
+        Assert.That(alice.ReadPair().Text, Does.StartWith("alice: online for"));
     }
 
     [TestCase("/users")]

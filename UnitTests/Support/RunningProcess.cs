@@ -43,7 +43,8 @@ internal sealed partial class RunningProcess : IDisposable
 
     public TextWriter Input => _process.StandardInput;
 
-    public static RunningProcess Server(params string[] args) => Program("PollServer", args);
+    /// <summary>PollServer, with a history file in a fresh directory of its own unless the arguments name one.</summary>
+    public static RunningProcess Server(params string[] args) => Program("PollServer", WithDataDirectory(args));
 
     public static RunningProcess Client(params string[] args) => Program("PollClient", args);
 
@@ -60,11 +61,30 @@ internal sealed partial class RunningProcess : IDisposable
         return new RunningProcess(info);
     }
 
+    /// <summary>Any command, for the rare test that needs a wrapper (setpriv to drop root).</summary>
+    public static RunningProcess Command(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new RunningProcess(info);
+    }
+
+    /// <summary>SIGKILL, as a crash or an OOM kill: the process gets no chance to clean up.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>PollServer or PollClient with a pseudo-terminal as standard input and output, as when a person runs it; <see cref="Input"/> types into it.</summary>
     public static RunningProcess InTerminal(string program, params string[] args)
     {
         var info = new ProcessStartInfo("python3") { ArgumentList = { "-u", Path.Combine(RepositoryRoot, "UnitTests", "Support", "in_terminal.py"), ProgramPath(program) } };
-        foreach (string arg in args)
+        foreach (string arg in program == "PollServer" ? WithDataDirectory(args) : args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -143,7 +163,10 @@ internal sealed partial class RunningProcess : IDisposable
         return new RunningProcess(info);
     }
 
-    private static string ProgramPath(string name) => Path.Combine(RepositoryRoot, name, "bin", Metadata("Configuration"), "net10.0", name);
+    private static string[] WithDataDirectory(string[] args) =>
+        args.Contains("--data-dir") || args.Contains("--help") ? args : [.. args, "--data-dir", TestServer.NewDataDirectory()];
+
+    public static string ProgramPath(string name) => Path.Combine(RepositoryRoot, name, "bin", Metadata("Configuration"), "net10.0", name);
 
     private void Collect(string stream, string? line)
     {

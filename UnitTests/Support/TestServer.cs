@@ -9,6 +9,8 @@ internal sealed class TestServer : IDisposable
     private readonly ChatServer _server;
     private readonly Thread _loop;
     private Exception? _failure;
+    private string? _ownDataDirectory;
+    private string? _dataDirectory;
 
     private TestServer(ServerOptions options)
     {
@@ -30,9 +32,24 @@ internal sealed class TestServer : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>Starts on 127.0.0.1; on a free port unless <paramref name="port"/> names one (a restart on the same port).</summary>
-    public static TestServer Start(ServerOptions? options = null, int port = 0) =>
-        new((options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = port });
+    /// <summary>The server's history file.</summary>
+    public string DataFile => Path.Combine(_dataDirectory!, "pollchat.db");
+
+    /// <summary>
+    /// Starts on 127.0.0.1; on a free port unless <paramref name="port"/> names one (a restart on
+    /// the same port). Its history file goes in a directory of its own, removed with it, unless
+    /// the options name one (a restart on the same history).
+    /// </summary>
+    public static TestServer Start(ServerOptions? options = null, int port = 0)
+    {
+        options ??= new ServerOptions();
+        bool ownDirectory = options.DataDirectory == ServerOptions.DefaultDataDirectory;
+        string? dataDirectory = ownDirectory ? NewDataDirectory() : options.DataDirectory;
+        return new(options with { Host = "127.0.0.1", Port = port, DataDirectory = dataDirectory }) { _ownDataDirectory = ownDirectory ? dataDirectory : null, _dataDirectory = dataDirectory };
+    }
+
+    /// <summary>A fresh, empty directory for a history file.</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "pollchat-test-data", Guid.NewGuid().ToString("N"));
 
     /// <summary>Runs an operator console command in the loop and returns its answer, line by line.</summary>
     public IReadOnlyList<string> Operator(string line)
@@ -69,5 +86,9 @@ internal sealed class TestServer : IDisposable
     {
         Stop(TimeSpan.FromSeconds(10));
         _server.Dispose();
+        if (_ownDataDirectory is not null)
+        {
+            Directory.Delete(_ownDataDirectory, recursive: true);
+        }
     }
 }

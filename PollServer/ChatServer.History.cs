@@ -1,0 +1,106 @@
+using System.Globalization;
+using NLog;
+using PollChat.Server.Storage;
+
+namespace PollChat.Server;
+
+/// <summary>
+/// Room history: each room's last messages in memory (for the replay on entering and /history),
+/// and every public message in the history file (for /search and for the next start). The loop
+/// only hands messages over and posts queries; <see cref="HistoryStore"/>'s thread does the disk.
+/// </summary>
+public sealed partial class ChatServer
+{
+    /// <summary>A page of results: enough to find the message meant, few enough to read.</summary>
+    private const int MaxSearchResults = 20;
+
+    /// <summary>Before the loop: opens the file and fills the in-memory histories from it.</summary>
+    private void OpenHistoryFile(string directory)
+    {
+        _store = HistoryStore.Open(directory);
+        int loaded = 0;
+        foreach (StoredMessage message in _store.LoadRecent(MaxHistoriesKept, RoomHistory.Capacity))
+        {
+            HistoryOf(message.Room).Add(message.UtcTime, message.Sender, System.Text.Encoding.UTF8.GetBytes(message.Text));
+            loaded++;
+        }
+
+        LogManager.GetCurrentClassLogger().Info("History file {Path}: {Messages} recent messages of {Rooms} rooms loaded",
+            Path.GetFullPath(Path.Combine(directory, ChatDatabase.FileName)), loaded, _histories.Count);
+    }
+
+    /// <summary>A room's history, created empty the first time; the quietest one not in use is let go past <see cref="MaxHistoriesKept"/>.</summary>
+    private RoomHistory HistoryOf(string roomName)
+    {
+        if (_histories.TryGetValue(roomName, out RoomHistory? history))
+        {
+            return history;
+        }
+
+        if (_histories.Count >= MaxHistoriesKept)
+        {
+            string? quietest = _histories.Where(h => !_rooms.ContainsKey(h.Key)).MinBy(h => h.Value.LastUtcTime).Key;
+            if (quietest is not null)
+            {
+                _histories.Remove(quietest);
+            }
+        }
+
+        history = new RoomHistory();
+        _histories.Add(roomName, history);
+        return history;
+    }
+
+    /// <summary>A public message (or action) joins the room's history in memory and is handed to the file; neither allocates.</summary>
+    private void Remember(Room room, string sender, ReadOnlySpan<byte> text)
+    {
+        DateTime utcNow = DateTime.UtcNow;
+        room.History.Add(utcNow, sender, text);
+        _store?.Append(utcNow, room.Name, sender, text);
+    }
+
+    private void Search(ClientConnection client, string args, long now)
+    {
+        string[] words = args.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (words.Length == 0)
+        {
+            SendError(client, "Usage: /search <words>", now);
+            return;
+        }
+
+        if (_store is null)
+        {
+            SendError(client, "This server keeps no history file, so there is nothing to search", now);
+            return;
+        }
+
+        string room = client.Room!.Name;
+        string query = string.Join(' ', words);
+        // The answer comes back through the loop; by then the client may have left, which ShowSearchResults checks.
+        _store.Query(database => database.Search(room, words, MaxSearchResults),
+            found => Post(() => ShowSearchResults(client, room, query, found)));
+    }
+
+    private void ShowSearchResults(ClientConnection client, string room, string query, List<StoredMessage> found)
+    {
+        if (client.State != ClientState.Chatting)
+        {
+            return;
+        }
+
+        long now = Environment.TickCount64;
+        if (found.Count == 0)
+        {
+            SendNotice(client, $"No messages in {room} match '{query}'", now);
+            return;
+        }
+
+        SendNotice(client, $"{found.Count} {(found.Count == 1 ? "message" : "messages")} in {room} match '{query}', newest first{(found.Count == MaxSearchResults ? $" (the first {MaxSearchResults})" : "")}:", now);
+        foreach (StoredMessage message in found)
+        {
+            string stamp = message.UtcTime.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+            string said = message.Sender.StartsWith("* ", StringComparison.Ordinal) ? $"{message.Sender} {message.Text}" : $"{message.Sender}: {message.Text}";
+            SendNotice(client, $"[{stamp}] {said}", now);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using Microsoft.Data.Sqlite;
+
+namespace PollChat.Server.Storage;
+
+/// <summary>
+/// The SQLite file under the data directory: its schema, versioned and migrated at open, and
+/// the few statements the server needs. It knows nothing of threads: <see cref="HistoryStore"/>
+/// decides which thread uses it, and the loop never does.
+/// </summary>
+internal sealed class ChatDatabase : IDisposable
+{
+    /// <summary>The file's name inside the data directory.</summary>
+    public const string FileName = "pollchat.db";
+
+    // Each entry takes the schema from its index to the next version; a file records its version in PRAGMA user_version.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE messages(
+            id INTEGER PRIMARY KEY,
+            room TEXT NOT NULL COLLATE NOCASE,
+            sender TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sent_at INTEGER NOT NULL);
+        CREATE INDEX messages_by_room ON messages(room, id);
+        CREATE VIRTUAL TABLE messages_search USING fts5(text, content='messages', content_rowid='id');
+        CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_search(rowid, text) VALUES (new.id, new.text);
+        END;
+        """,
+    ];
+
+    private readonly SqliteConnection _connection;
+
+    private ChatDatabase(SqliteConnection connection) => _connection = connection;
+
+    /// <summary>The schema version this code reads and writes.</summary>
+    public static int SchemaVersion => Migrations.Length;
+
+    /// <summary>
+    /// Opens (creating it if needed) the database in <paramref name="directory"/>, which is created
+    /// too, and migrates it to <see cref="SchemaVersion"/>.
+    /// </summary>
+    /// <exception cref="DataDirectoryException">The directory or file cannot be used, with a sentence saying why.</exception>
+    public static ChatDatabase Open(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataDirectoryException(directory, $"it cannot be created ({e.Message})");
+        }
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+            // Opening succeeds on a read-only file; taking the write lock shows whether we can write.
+            Execute(connection, "BEGIN IMMEDIATE; ROLLBACK;");
+            Migrate(connection, directory);
+            return new ChatDatabase(connection);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new DataDirectoryException(directory, e.SqliteErrorCode switch
+            {
+                SqliteErrorCodes.NotADatabase or SqliteErrorCodes.Corrupt => $"{FileName} is damaged or not a PollChat database (SQLite: {e.Message.TrimEnd('.')}); move it away to start with an empty history",
+                SqliteErrorCodes.ReadOnly or SqliteErrorCodes.CantOpen or SqliteErrorCodes.Permission => $"{FileName} cannot be written (SQLite: {e.Message.TrimEnd('.')}); check the directory's owner and permissions",
+                _ => $"SQLite error {e.SqliteErrorCode}: {e.Message}",
+            });
+        }
+        catch (DataDirectoryException)
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stores messages in one transaction: one commit, one sync, for the whole batch.</summary>
+    public void Insert(IReadOnlyList<StoredMessage> messages)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand insert = _connection.CreateCommand();
+        insert.CommandText = "INSERT INTO messages(room, sender, text, sent_at) VALUES ($room, $sender, $text, $sent_at)";
+        SqliteParameter room = insert.Parameters.Add("$room", SqliteType.Text);
+        SqliteParameter sender = insert.Parameters.Add("$sender", SqliteType.Text);
+        SqliteParameter text = insert.Parameters.Add("$text", SqliteType.Text);
+        SqliteParameter sentAt = insert.Parameters.Add("$sent_at", SqliteType.Integer);
+        foreach (StoredMessage message in messages)
+        {
+            room.Value = message.Room;
+            sender.Value = message.Sender;
+            text.Value = message.Text;
+            sentAt.Value = new DateTimeOffset(message.UtcTime).ToUnixTimeMilliseconds();
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>The last <paramref name="perRoom"/> messages of each of the <paramref name="rooms"/> rooms that spoke last, oldest first within a room.</summary>
+    public List<StoredMessage> LoadRecent(int rooms, int perRoom)
+    {
+        var roomNames = new List<string>();
+        using (SqliteCommand latest = _connection.CreateCommand())
+        {
+            latest.CommandText = "SELECT room, MAX(id) AS last FROM messages GROUP BY room ORDER BY last DESC LIMIT $rooms";
+            latest.Parameters.AddWithValue("$rooms", rooms);
+            using SqliteDataReader reader = latest.ExecuteReader();
+            while (reader.Read())
+            {
+                roomNames.Add(reader.GetString(0));
+            }
+        }
+
+        var messages = new List<StoredMessage>();
+        using SqliteCommand recent = _connection.CreateCommand();
+        recent.CommandText = "SELECT room, sender, text, sent_at FROM (SELECT * FROM messages WHERE room = $room ORDER BY id DESC LIMIT $count) ORDER BY id";
+        SqliteParameter room = recent.Parameters.Add("$room", SqliteType.Text);
+        recent.Parameters.AddWithValue("$count", perRoom);
+        foreach (string name in roomNames)
+        {
+            room.Value = name;
+            using SqliteDataReader reader = recent.ExecuteReader();
+            while (reader.Read())
+            {
+                messages.Add(Read(reader));
+            }
+        }
+
+        return messages;
+    }
+
+    /// <summary>Messages of a room containing every word (whole words, any case), newest first.</summary>
+    public List<StoredMessage> Search(string room, IReadOnlyList<string> words, int limit)
+    {
+        using SqliteCommand search = _connection.CreateCommand();
+        search.CommandText = """
+            SELECT m.room, m.sender, m.text, m.sent_at FROM messages_search s JOIN messages m ON m.id = s.rowid
+            WHERE messages_search MATCH $query AND m.room = $room ORDER BY m.id DESC LIMIT $limit
+            """;
+        // Each word quoted, so what a user types is always words, never FTS5 syntax (NEAR, OR, column filters).
+        search.Parameters.AddWithValue("$query", string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")));
+        search.Parameters.AddWithValue("$room", room);
+        search.Parameters.AddWithValue("$limit", limit);
+        var found = new List<StoredMessage>();
+        using SqliteDataReader reader = search.ExecuteReader();
+        while (reader.Read())
+        {
+            found.Add(Read(reader));
+        }
+
+        return found;
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private static void Migrate(SqliteConnection connection, string directory)
+    {
+        long version = Scalar(connection, "PRAGMA user_version");
+        if (version > Migrations.Length)
+        {
+            throw new DataDirectoryException(directory, $"{FileName} has schema version {version}, newer than this PollServer's {Migrations.Length}; use the newer PollServer");
+        }
+
+        for (long next = version; next < Migrations.Length; next++)
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            Execute(connection, Migrations[next] + $"; PRAGMA user_version = {next + 1};", transaction);
+            transaction.Commit();
+        }
+    }
+
+    private static StoredMessage Read(SqliteDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)).UtcDateTime);
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The SQLite result codes the server explains to a person (sqlite3.h).</summary>
+    private static class SqliteErrorCodes
+    {
+        public const int Permission = 3;
+        public const int ReadOnly = 8;
+        public const int Corrupt = 11;
+        public const int CantOpen = 14;
+        public const int NotADatabase = 26;
+    }
+}
+
+/// <summary>The data directory cannot be used; the message is one sentence for the operator.</summary>
+public sealed class DataDirectoryException(string directory, string why)
+    : Exception($"cannot use the data directory {directory}: {why}")
+{
+    public string Directory { get; } = directory;
+}

@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using PollChat.Common.Protocol;
+using PollChat.Server;
+using PollChat.Tests.Support;
+
+namespace PollChat.Tests.Integration;
+
+/// <summary>The history file: surviving restarts and kill -9, /search, bad data directories, and a disk that stalls without stalling the chat.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed partial class StorageTests
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
+    private static readonly string[] LobbyReplay = ["[t] alice > before the restart", "[t] * alice > waves", "[t] bob > me too"];
+    private static readonly string[] DevReplay = ["[t] alice > in dev"];
+
+    [Test]
+    public void History_survives_a_restart_for_the_replay_history_and_search()
+    {
+        string directory = TestServer.NewDataDirectory();
+        try
+        {
+            using (var server = TestServer.Start(new ServerOptions { DataDirectory = directory }))
+            {
+                using var alice = RawClient.Join(server.EndPoint, "alice");
+                using var bob = RawClient.Join(server.EndPoint, "bob");
+                alice.Send("before the restart");
+                alice.Send("/me waves");
+                bob.ReadUntil(p => p.Sender == "* alice"); // So bob's line is stored after alice's, whichever socket the server reads first.
+                bob.Send("me too");
+                alice.ReadUntil(p => p.Text == "me too");
+                alice.Send("/join #dev");
+                alice.Send("in dev");
+                alice.Send("/whois alice"); // Its answer comes after "in dev" was handled.
+                alice.ReadNotice("alice: online");
+            }
+
+            using var restarted = TestServer.Start(new ServerOptions { DataDirectory = directory });
+            using var carol = RawClient.Connect(restarted.EndPoint);
+            carol.Send("carol");
+            carol.ReadNotice("Welcome");
+            Assert.That(carol.ReadPair(), Is.EqualTo((ServerSender.Name, "Last 3 messages in #lobby:")));
+            Assert.That(ReadReplay(carol, 3), Is.EqualTo(LobbyReplay));
+
+            carol.Send("/join #DEV");
+            carol.ReadNotice("You are now in");
+            carol.ReadNotice("Last 1 message");
+            Assert.That(ReadReplay(carol, 1), Is.EqualTo(DevReplay));
+            carol.Send("/search dev");
+            Assert.That(carol.ReadNotice("1 message").Text, Is.EqualTo("1 message in #DEV match 'dev', newest first:"));
+            Assert.That(carol.ReadPair().Text, Does.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d\] alice: in dev$"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Search_finds_the_rooms_messages_with_every_word_newest_first_and_nothing_else()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        foreach (string line in new[] { "the build is green", "lunch at noon", "Build failed again", "green tea" })
+        {
+            alice.Send(line);
+        }
+
+        bob.Send("/join #elsewhere");
+        bob.Send("the build is fine here");
+        WaitUntilSearchable(bob, "fine");
+        bob.Send("/leave");
+        WaitUntilSearchable(bob, "tea");
+
+        bob.Send("/search BUILD");
+        Assert.That(bob.ReadNotice("2 messages").Text, Is.EqualTo("2 messages in #lobby match 'BUILD', newest first:"));
+        Assert.That(bob.ReadPair().Text, Does.EndWith("] alice: Build failed again"));
+        Assert.That(bob.ReadPair().Text, Does.EndWith("] alice: the build is green"));
+
+        bob.Send("/search green build");
+        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'green build', newest first:"));
+        bob.Send("/search \"build OR NEAR(x");
+        Assert.That(bob.ReadNotice("No messages").Text, Is.EqualTo("No messages in #lobby match '\"build OR NEAR(x'"));
+        bob.Send("/search");
+        Assert.That(bob.ReadNotice("Usage").Text, Is.EqualTo("Usage: /search <words>"));
+    }
+
+    [Test]
+    public void A_stalled_disk_stalls_the_history_not_the_chat()
+    {
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0 });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        alice.Send("warm up");
+        WaitUntilSearchable(bob, "warm");
+
+        // Another connection holds the write lock: the writer's next commit waits (up to SQLite's busy timeout) while we chat.
+        using (var locker = new SqliteConnection($"Data Source={server.DataFile}"))
+        {
+            locker.Open();
+            using SqliteCommand lockIt = locker.CreateCommand();
+            lockIt.CommandText = "BEGIN EXCLUSIVE";
+            lockIt.ExecuteNonQuery();
+            var slowest = TimeSpan.Zero;
+            for (int i = 0; i < 30; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                alice.Send($"while the disk is stuck {i}");
+                Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo($"while the disk is stuck {i}"));
+                slowest = TimeSpan.FromTicks(Math.Max(slowest.Ticks, watch.Elapsed.Ticks));
+                Thread.Sleep(20); // Spread over more than a batch interval, so commits are attempted while the lock is held.
+            }
+
+            // Generous: a loop waiting on the disk would take the whole lock time (seconds), not this.
+            Assert.That(slowest, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+            lockIt.CommandText = "ROLLBACK";
+            lockIt.ExecuteNonQuery();
+        }
+
+        WaitUntilSearchable(bob, "stuck 29");
+    }
+
+    [Test]
+    public void After_kill_9_the_file_is_intact_the_server_starts_and_keeps_a_prefix_of_what_was_said()
+    {
+        string directory = TestServer.NewDataDirectory();
+        const int Sent = 300;
+        using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--message-rate", "0", "--data-dir", directory))
+        {
+            int port = server.WaitForListeningPort();
+            using RawClient alice = RawClient.Join(new IPEndPoint(IPAddress.Loopback, port), "alice");
+            using RawClient bob = RawClient.Join(new IPEndPoint(IPAddress.Loopback, port), "bob");
+            alice.Send("committed before the crash");
+            WaitUntilSearchable(bob, "committed crash");
+            for (int i = 0; i < Sent; i++)
+            {
+                alice.Send($"line {i:D3}");
+            }
+
+            bob.ReadUntil(p => p.Text == $"line {Sent / 2:D3}");
+            server.Kill(); // SIGKILL mid-stream: no shutdown, no last commit.
+        }
+
+        using (var check = new SqliteConnection($"Data Source={Path.Combine(directory, "pollchat.db")}"))
+        {
+            check.Open();
+            using SqliteCommand integrity = check.CreateCommand();
+            integrity.CommandText = "PRAGMA integrity_check";
+            Assert.That(integrity.ExecuteScalar(), Is.EqualTo("ok"));
+        }
+
+        using (RunningProcess restarted = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--history", "100", "--data-dir", directory))
+        {
+            int port = restarted.WaitForListeningPort();
+            using RawClient carol = RawClient.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            carol.Send("carol");
+            carol.ReadNotice("Welcome");
+            int replayed = int.Parse(ReplayCount().Match(carol.ReadNotice("Last").Text).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            string[] texts = [.. Enumerable.Range(0, replayed).Select(_ => carol.ReadPair().Text)];
+
+            // What survived is what was said, in order and without a gap: only the last messages may be lost, never one in the middle.
+            string[] said = ["committed before the crash", .. Enumerable.Range(0, Sent).Select(i => $"line {i:D3}")];
+            int start = Array.IndexOf(said, texts.FirstOrDefault());
+            Assert.That(start, Is.Not.Negative, "the replay starts with something that was said");
+            Assert.That(texts, Is.EqualTo(said.Skip(start).Take(texts.Length)));
+            Assert.That(start == 0 || texts.Length == 100, Is.True, "fewer than 100 kept means the replay reaches back to the first message");
+            restarted.Signal(RunningProcess.SigTerm);
+            Assert.That(restarted.WaitForExit(ExitTimeout), Is.Zero, restarted.Transcript);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Test]
+    public void A_damaged_history_file_stops_the_start_with_one_clear_line_and_exit_4()
+    {
+        string directory = TestServer.NewDataDirectory();
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "pollchat.db"), "this is not a database, it is a shopping list\n");
+
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--data-dir", directory);
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4));
+        Assert.That(server.Transcript, Does.Contain($"PollServer: cannot use the data directory {directory}: pollchat.db is damaged or not a PollChat database"));
+        Assert.That(server.Transcript, Does.Not.Contain("Listening"));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Test]
+    public void A_data_directory_that_cannot_be_created_stops_the_start_with_exit_4()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "pollchat-test-data", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, "a file where a directory is wanted");
+
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--data-dir", Path.Combine(file, "data"));
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4));
+        Assert.That(server.Transcript, Does.Contain($"PollServer: cannot use the data directory {Path.Combine(file, "data")}: it cannot be created"));
+        File.Delete(file);
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_read_only_data_directory_stops_the_start_with_exit_4()
+    {
+        string directory = TestServer.NewDataDirectory();
+        using (var first = TestServer.Start(new ServerOptions { DataDirectory = directory }))
+        {
+            // A file made by an earlier run, as an operator would find it.
+        }
+
+        // Root writes anywhere, so when the tests run as root the server runs as nobody; otherwise the directory loses its write bit.
+        bool asRoot = Environment.UserName == "root";
+        if (!asRoot)
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+        else
+        {
+            File.SetUnixFileMode(Path.Combine(directory, "pollchat.db"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        try
+        {
+            using RunningProcess server = asRoot
+                ? RunningProcess.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", RunningProcess.ProgramPath("PollServer"), "--port", "0", "--host", "127.0.0.1", "--data-dir", directory)
+                : RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--data-dir", directory);
+
+            Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4), server.Transcript);
+            Assert.That(server.Transcript, Does.Contain($"PollServer: cannot use the data directory {directory}: pollchat.db cannot be written"));
+        }
+        finally
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void A_file_from_a_newer_server_is_refused_not_damaged()
+    {
+        string directory = TestServer.NewDataDirectory();
+        using (TestServer.Start(new ServerOptions { DataDirectory = directory }))
+        {
+        }
+
+        using (var newer = new SqliteConnection($"Data Source={Path.Combine(directory, "pollchat.db")};Pooling=False"))
+        {
+            newer.Open();
+            using SqliteCommand setVersion = newer.CreateCommand();
+            setVersion.CommandText = "PRAGMA user_version = 99";
+            setVersion.ExecuteNonQuery();
+        }
+
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--data-dir", directory);
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4));
+        Assert.That(server.Transcript, Does.Contain("pollchat.db has schema version 99, newer than this PollServer's 1; use the newer PollServer"));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>Searches the client's room until the words are found: the proof they were committed, since searches read the file.</summary>
+    private static void WaitUntilSearchable(RawClient client, string words)
+    {
+        DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            client.Send($"/search {words}");
+            string answer = client.ReadUntil(p => p.Sender == ServerSender.Name && (p.Text.StartsWith("No messages", StringComparison.Ordinal) || p.Text.Contains(" match '", StringComparison.Ordinal))).Text;
+            if (!answer.StartsWith("No messages", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Thread.Sleep(50); // Not committed yet: the writer commits every 100 ms.
+        }
+
+        throw new TimeoutException($"'{words}' was never found in the stored history");
+    }
+
+    private static string[] ReadReplay(RawClient client, int count) =>
+        [.. Enumerable.Range(0, count).Select(_ => client.ReadPair()).Select(p => Stamp().Replace(p.Sender, "[t] ") + " > " + p.Text)];
+
+    [GeneratedRegex(@"^\[\d\d:\d\d\] ")]
+    private static partial Regex Stamp();
+
+    [GeneratedRegex(@"^Last (\d+) message")]
+    private static partial Regex ReplayCount();
+}
