@@ -172,7 +172,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         Log.Info("Stopped after relaying {Messages} messages", _counters.MessagesRelayed);
-        Log.Info(_counters.Snapshot(_connections.Count));
+        Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0));
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread at its next iteration. Safe from any thread.</summary>
@@ -183,7 +183,7 @@ public sealed partial class ChatServer : IDisposable
     }
 
     /// <summary>Logs one line of counters (see <see cref="ServerCounters.Snapshot"/>), taken on the loop thread. Safe from any thread.</summary>
-    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count)));
+    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0)));
 
     /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
     public void RequestShutdown() => Post(BeginShutdown);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace PollChat.Server.Storage;
@@ -23,10 +24,6 @@ internal sealed class ChatDatabase : IDisposable
             text TEXT NOT NULL,
             sent_at INTEGER NOT NULL);
         CREATE INDEX messages_by_room ON messages(room, id);
-        CREATE VIRTUAL TABLE messages_search USING fts5(text, content='messages', content_rowid='id');
-        CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
-            INSERT INTO messages_search(rowid, text) VALUES (new.id, new.text);
-        END;
         """,
     ];
 
@@ -136,23 +133,28 @@ internal sealed class ChatDatabase : IDisposable
         return messages;
     }
 
-    /// <summary>Messages of a room containing every word (whole words, any case), newest first.</summary>
-    public List<StoredMessage> Search(string room, IReadOnlyList<string> words, int limit)
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages of a room that contain every word, newest first,
+    /// among its <paramref name="scanned"/> latest. Matching is done here, not by SQLite: any case
+    /// in every script (SQLite's own LIKE folds ASCII only), and nothing to index on every insert
+    /// (a full-text index tripled the cost of storing a message). Accents count: the server runs
+    /// without ICU (invariant globalization), which is what accent folding would need.
+    /// </summary>
+    public List<StoredMessage> Search(string room, IReadOnlyList<string> words, int limit, int scanned)
     {
-        using SqliteCommand search = _connection.CreateCommand();
-        search.CommandText = """
-            SELECT m.room, m.sender, m.text, m.sent_at FROM messages_search s JOIN messages m ON m.id = s.rowid
-            WHERE messages_search MATCH $query AND m.room = $room ORDER BY m.id DESC LIMIT $limit
-            """;
-        // Each word quoted, so what a user types is always words, never FTS5 syntax (NEAR, OR, column filters).
-        search.Parameters.AddWithValue("$query", string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")));
-        search.Parameters.AddWithValue("$room", room);
-        search.Parameters.AddWithValue("$limit", limit);
+        using SqliteCommand latest = _connection.CreateCommand();
+        latest.CommandText = "SELECT room, sender, text, sent_at FROM messages WHERE room = $room ORDER BY id DESC LIMIT $scanned";
+        latest.Parameters.AddWithValue("$room", room);
+        latest.Parameters.AddWithValue("$scanned", scanned);
         var found = new List<StoredMessage>();
-        using SqliteDataReader reader = search.ExecuteReader();
-        while (reader.Read())
+        using SqliteDataReader reader = latest.ExecuteReader();
+        while (found.Count < limit && reader.Read())
         {
-            found.Add(Read(reader));
+            string text = reader.GetString(2);
+            if (words.All(word => text.Contains(word, StringComparison.OrdinalIgnoreCase)))
+            {
+                found.Add(Read(reader));
+            }
         }
 
         return found;
@@ -191,7 +193,7 @@ internal sealed class ChatDatabase : IDisposable
     {
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The SQLite result codes the server explains to a person (sqlite3.h).</summary>

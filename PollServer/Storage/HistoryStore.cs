@@ -124,7 +124,7 @@ internal sealed class HistoryStore : IDisposable
         while (_batch.Count == MaxBatch);
     }
 
-    /// <summary>A disk error costs the stored history, never the chat: it is logged and the writer carries on.</summary>
+    /// <summary>A disk error, or any failure, costs the stored history, never the chat or the writer: it is logged and the writer carries on.</summary>
     private static void RunSafely(Action action, string what)
     {
         try
@@ -134,6 +134,10 @@ internal sealed class HistoryStore : IDisposable
         catch (SqliteException e)
         {
             Log.Error("{What}: SQLite error {Code}: {Message}", what, e.SqliteErrorCode, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.Error(e, "{What}", what);
         }
     }
 }

@@ -60,12 +60,12 @@ public sealed partial class StorageTests
     }
 
     [Test]
-    public void Search_finds_the_rooms_messages_with_every_word_newest_first_and_nothing_else()
+    public void Search_finds_the_rooms_messages_with_every_word_in_any_case_newest_first_and_nothing_else()
     {
         using var server = TestServer.Start();
         using var alice = RawClient.Join(server.EndPoint, "alice");
         using var bob = RawClient.Join(server.EndPoint, "bob");
-        foreach (string line in new[] { "the build is green", "lunch at noon", "Build failed again", "green tea" })
+        foreach (string line in new[] { "the build is green", "lunch at noon", "Build failed again", "green tea", "un Café, ÉTIENNE?" })
         {
             alice.Send(line);
         }
@@ -83,6 +83,9 @@ public sealed partial class StorageTests
 
         bob.Send("/search green build");
         Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'green build', newest first:"));
+        bob.Send("/search café étienne");
+        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'café étienne', newest first:"));
+        Assert.That(bob.ReadPair().Text, Does.EndWith("] alice: un Café, ÉTIENNE?"));
         bob.Send("/search \"build OR NEAR(x");
         Assert.That(bob.ReadNotice("No messages").Text, Is.EqualTo("No messages in #lobby match '\"build OR NEAR(x'"));
         bob.Send("/search");
