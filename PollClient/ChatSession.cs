@@ -17,6 +17,9 @@ public sealed record ClientOptions(string Host, int Port, string User)
 
     /// <summary>The client checks message size before sending, with the server's default limit.</summary>
     public int MaxMessageBytes { get; init; } = ProtocolLimits.DefaultMaxMessageBytes;
+
+    /// <summary>Sent as /login, and only to a server that offered rich mode: a classic server would relay it to everyone.</summary>
+    public string? Password { get; init; }
 }
 
 /// <summary>
@@ -305,11 +308,21 @@ public sealed class ChatSession : IDisposable
     {
         if (sender != ServerSender.Name || !text.EndsWith(RichMode.Advertisement, StringComparison.Ordinal))
         {
+            if (_options.Password is not null)
+            {
+                _view.Status("This server is not a PollServer (it offered no rich mode), so your password was not sent: it would have gone to everyone.");
+            }
+
             return text;
         }
 
         _richRequested = true;
         SendFrame(RichRequest);
+        if (_options.Password is not null)
+        {
+            SendFrame(Encoding.UTF8.GetBytes("/login " + _options.Password));
+        }
+
         return text[..^RichMode.Advertisement.Length].TrimEnd();
     }
 

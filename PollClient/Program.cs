@@ -8,6 +8,8 @@ using PollChat.Common.Protocol;
 var host = new Option<string>("--host", "-H") { Description = "Server host name or address", DefaultValueFactory = _ => "127.0.0.1" };
 var port = new Option<int>("--port", "-p") { Description = "Server port", DefaultValueFactory = _ => 9000 };
 var user = new Option<string?>("--user", "-u") { Description = "Your username (asked for when not given)" };
+var askPassword = new Option<bool>("--password") { Description = "Ask for your password (without echo) and log in to your registered name" };
+var passwordFile = new Option<FileInfo?>("--password-file") { Description = "Log in with the password in this file (its first line)" };
 port.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int>() is < 1 or > 65535)
@@ -18,12 +20,12 @@ port.Validators.Add(r =>
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {
-    host, port, user,
+    host, port, user, askPassword, passwordFile,
 };
-root.SetAction(result => RunClient(result.GetValue(host)!, result.GetValue(port), result.GetValue(user)));
+root.SetAction(result => RunClient(result.GetValue(host)!, result.GetValue(port), result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile)));
 return root.Parse(args).Invoke();
 
-static int RunClient(string host, int port, string? user)
+static int RunClient(string host, int port, string? user, bool askPassword, FileInfo? passwordFile)
 {
     Console.OutputEncoding = new UTF8Encoding(false);
     TextReader input = Console.In;
@@ -41,8 +43,19 @@ static int RunClient(string host, int port, string? user)
         return ExitCodes.Usage;
     }
 
+    string? password;
+    try
+    {
+        password = PasswordSource.Read(passwordFile, askPassword, input);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"PollClient: cannot read the password file: {e.Message}");
+        return ExitCodes.Usage;
+    }
+
     var view = new ChatView(Console.Out);
-    using var session = new ChatSession(new ClientOptions(host, port, name), view);
+    using var session = new ChatSession(new ClientOptions(host, port, name) { Password = password }, view);
     // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
     // Registered before connecting, so a signal at any moment after this is never fatal.
     using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));

@@ -38,6 +38,10 @@ public sealed partial class ChatServer
         new("unignore", [], "/unignore <user>", "see someone again", (s, c, args, now) => s.Unignore(c, args, now)),
         new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", (s, c, args, now) => s.ShowWhois(c, args, now)),
         new("quit", [], "/quit", "leave the chat", (s, c, _, now) => s.Quit(c, now)),
+        new("register", [], "/register <password>", "claim your current name: from then on it needs the password", (s, c, args, now) => s.Register(c, args, now)),
+        new("login", [], "/login <password>", "prove a registered name is yours", (s, c, args, now) => s.Login(c, args, now)),
+        new("passwd", [], "/passwd <old> <new>", "change your password (the old one without spaces)", (s, c, args, now) => s.ChangePassword(c, args, now)),
+        new("unregister", [], "/unregister <password>", "give up your registered name", (s, c, args, now) => s.Unregister(c, args, now)),
         new("rich", [], "/rich 1", "for client programs: switch this connection to rich mode (PROTOCOL.md)", (s, c, args, now) => s.EnableRichMode(c, args, now)),
     ];
 
@@ -48,7 +52,11 @@ public sealed partial class ChatServer
         int space = line.IndexOf(' ', StringComparison.Ordinal);
         string word = space < 0 ? line[1..] : line[1..space];
         string args = space < 0 ? "" : line[(space + 1)..].Trim();
-        if (CommandsByName.TryGetValue(word, out CommandSpec? command))
+        if (client.State == ClientState.AwaitingLogin && !AllowedBeforeLogin.Contains(word))
+        {
+            SendError(client, Notices.LogInFirst, now);
+        }
+        else if (CommandsByName.TryGetValue(word, out CommandSpec? command))
         {
             command.Run(this, client, args, now);
         }
@@ -271,9 +279,15 @@ public sealed partial class ChatServer
     {
         string oldName = client.Name!;
         string? problem = newName.Length == 0 ? "usage: /nick <newname>" : Username.Validate(newName, _options.MaxUsernameBytes);
-        if (problem is null && _byName.TryGetValue(newName, out ClientConnection? holder) && holder != client)
+        if (problem is null && NameInUse(newName, except: client))
         {
             problem = $"the name '{newName}' is already taken";
+        }
+
+        bool sameAccount = newName.Equals(oldName, StringComparison.OrdinalIgnoreCase);
+        if (problem is null && !sameAccount && _accounts.ContainsKey(newName))
+        {
+            problem = $"'{newName}' is a registered name; connect as {newName} and /login to use it";
         }
 
         if (problem is not null)
@@ -284,6 +298,7 @@ public sealed partial class ChatServer
 
         _byName.Remove(oldName);
         client.AcceptName(newName);
+        client.LoggedIn &= sameAccount; // A login belongs to the name it proved.
         _byName.Add(newName, client);
         Log.Info("#{Id} {User} is now {NewName}", client.Id, oldName, newName);
         AnnounceToEveryone($"{oldName} is now known as {newName}", new RichEvent { Type = RichEventTypes.Renamed, Old = oldName, Name = newName }, now);

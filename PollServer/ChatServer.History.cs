@@ -21,6 +21,11 @@ public sealed partial class ChatServer
     private void OpenHistoryFile(string directory)
     {
         _store = HistoryStore.Open(directory);
+        foreach (Account account in _store.LoadAccounts())
+        {
+            _accounts.Add(account.Name, account);
+        }
+
         int loaded = 0;
         foreach (StoredMessage message in _store.LoadRecent(MaxHistoriesKept, RoomHistory.Capacity))
         {

@@ -22,8 +22,11 @@ public sealed partial class ChatServer
         }
 
         client.Rich = true;
-        SendEvent(client, new RichEvent { Type = RichEventTypes.Hello, Version = RichMode.Version, Name = client.Name, Room = client.Room!.Name }, now);
-        SendEvent(client, UsersSnapshot(client), now);
+        SendEvent(client, new RichEvent { Type = RichEventTypes.Hello, Version = RichMode.Version, Name = client.Name, Room = client.Room?.Name }, now);
+        if (client.State == ClientState.Chatting)
+        {
+            SendEvent(client, UsersSnapshot(client), now); // Before a login there is no room yet: the snapshot comes on arriving.
+        }
     }
 
     /// <summary>Whether list changes are announced: past the announce limit they are not, for prose and events alike.</summary>

@@ -197,6 +197,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         _listener?.Dispose();
+        _passwordWorkers?.Dispose();
         _store?.Dispose();
         _wake.Dispose();
     }
@@ -342,6 +343,8 @@ public sealed partial class ChatServer : IDisposable
             {
                 client.Outbound.SweepIfIdle();
             }
+
+            _loginThrottle.Forget(now);
         }
 
         if (now >= _nextUnfinishedFrameCheck)
@@ -351,6 +354,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         UnlistResumedReads(now);
+        DropLateLogins(now);
         while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
         {
             _nameDeadlines.Dequeue();
@@ -574,16 +578,36 @@ public sealed partial class ChatServer : IDisposable
         }
 
         string name = Encoding.UTF8.GetString(payload);
-        if (_byName.ContainsKey(name))
+        if (NameInUse(name))
         {
             Disconnect(client, CloseReason.NameRejected, Notices.NameTaken(name), now, detail: $"'{name}' is taken");
             return;
         }
 
         SendNotice(client, Notices.Welcome(name, _byName.Keys), now); // Before adding: the list is of the others.
-        client.AcceptName(name);
+        bool registered = _accounts.ContainsKey(name);
+        client.AcceptName(name, loginFirst: registered);
+        if (registered)
+        {
+            AwaitLogin(client, now);
+            return;
+        }
+
+        Arrive(client, now);
+    }
+
+    /// <summary>A named (and, for a registered name, logged-in) client joins the chat: listed, in #lobby, shown its history, announced.</summary>
+    private void Arrive(ClientConnection client, long now)
+    {
+        string name = client.Name!;
+        client.State = ClientState.Chatting;
         _byName.Add(name, client);
         Room lobby = EnterRoom(client, Room.LobbyName);
+        if (client.Rich)
+        {
+            SendEvent(client, UsersSnapshot(client), now); // Asked for before the login; the list is known only now.
+        }
+
         ReplayHistory(client, lobby, _options.HistoryOnJoin, now);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
         TellRichClientsOnlineChanged(RichEventTypes.Online, name, reason: null, except: client, now); // Online first, then in a room, as it happened.
@@ -623,6 +647,12 @@ public sealed partial class ChatServer : IDisposable
             {
                 return;
             }
+        }
+
+        if (client.State == ClientState.AwaitingLogin && payload[0] != (byte)'/')
+        {
+            SendError(client, Notices.LogInFirst, now);
+            return;
         }
 
         if (payload[0] == (byte)'/')
@@ -763,6 +793,11 @@ public sealed partial class ChatServer : IDisposable
     private void Disconnect(ClientConnection client, CloseReason reason, string? notice, long now, string? detail = null)
     {
         bool wasChatting = client.State == ClientState.Chatting;
+        if (client.State == ClientState.AwaitingLogin)
+        {
+            _awaitingLogin.Remove(client.Name!);
+        }
+
         if (!client.MarkClosing(reason, now + (long)_options.CloseTimeout.TotalMilliseconds))
         {
             return;
@@ -824,6 +859,11 @@ public sealed partial class ChatServer : IDisposable
         if (_nameDeadlines.TryPeek(out ClientConnection? waiting))
         {
             next = waiting.NameDeadline;
+        }
+
+        if (_loginDeadlines.TryPeek(out ClientConnection? loggingIn))
+        {
+            next = Math.Min(next, loggingIn.LoginDeadline);
         }
 
         foreach (ClientConnection client in _closing)

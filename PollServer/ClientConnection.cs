@@ -8,6 +8,9 @@ internal enum ClientState
     /// <summary>Connected; the first frame (the username) has not arrived yet.</summary>
     AwaitingName,
 
+    /// <summary>Named with a registered name, not yet logged in: may only /login or /quit, and is in no room.</summary>
+    AwaitingLogin,
+
     /// <summary>Named and registered: receives relayed messages.</summary>
     Chatting,
 
@@ -27,6 +30,7 @@ internal sealed class ClientConnection
         Socket = socket;
         Id = id;
         Endpoint = socket.RemoteEndPoint?.ToString() ?? "unknown";
+        Address = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "unknown";
         NameDeadline = nameDeadline;
         ConnectedAt = LastMessageAt = now;
     }
@@ -39,6 +43,18 @@ internal sealed class ClientConnection
 
     /// <summary>The peer's address and port, captured once: after a reset the socket can no longer tell.</summary>
     public string Endpoint { get; }
+
+    /// <summary>The peer's address without the port: what failed logins are counted against.</summary>
+    public string Address { get; }
+
+    /// <summary>Whether this connection proved the password of its current name; a /nick to another name ends it.</summary>
+    public bool LoggedIn { get; set; }
+
+    /// <summary>A password check or hash for this client is running on a worker; one at a time.</summary>
+    public bool PasswordWorkPending { get; set; }
+
+    /// <summary>When, in loop milliseconds, a connection with a registered name is dropped if still not logged in.</summary>
+    public long LoginDeadline { get; set; }
 
     public ClientState State { get; set; } = ClientState.AwaitingName;
 
@@ -115,12 +131,12 @@ internal sealed class ClientConnection
 
     public bool IsDisposed { get; private set; }
 
-    /// <summary>Takes <paramref name="name"/>, first or as a /nick change, and starts chatting.</summary>
-    public void AcceptName(string name)
+    /// <summary>Takes <paramref name="name"/>, first or as a /nick change, and starts chatting, or waits for a login first.</summary>
+    public void AcceptName(string name, bool loginFirst = false)
     {
         Name = name;
         NameFrame = Frame.Encode(name);
-        State = ClientState.Chatting;
+        State = loginFirst ? ClientState.AwaitingLogin : ClientState.Chatting;
     }
 
     /// <summary>Enters <see cref="ClientState.Closing"/>; returns false if already closing, so the caller logs and announces only once.</summary>

@@ -11,6 +11,7 @@ public enum CloseReason
     Quit,
     NameRejected,
     NameTimeout,
+    LoginTimeout,
     BadFrame,
     OutputOverflow,
     Flooding,

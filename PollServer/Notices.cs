@@ -32,6 +32,13 @@ internal static class Notices
 
     public static string NameTaken(string name) => NameRejected($"the name '{name}' is already taken");
 
+    public static string LoginRequired(string name, TimeSpan timeout) =>
+        $"The name {name} is registered: log in with /login <password> within {timeout.TotalSeconds:0.#} s, or reconnect with another name";
+
+    public static string LoginTimeout(TimeSpan timeout) => $"Not logged in within {timeout.TotalSeconds:0.#} s; closing the connection";
+
+    public const string LogInFirst = "Log in first: /login <password> (or /quit)";
+
     public static string NameTimeout(TimeSpan timeout) => $"No username received within {timeout.TotalSeconds:0.#} s; closing the connection";
 
     public static string BadFrame(string what) => $"Protocol error: {what}; closing the connection";

@@ -17,6 +17,9 @@ public sealed record ServerOptions
     /// <summary>A person or a script sends its name at once; a connection silent this long is a port scan or a stuck peer.</summary>
     public static readonly TimeSpan DefaultNameTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Time to type a password after connecting with a registered name; a connection idle that long holding someone's name is squatting.</summary>
+    public static readonly TimeSpan DefaultLoginTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Long enough for a goodbye or shutdown notice to reach a healthy peer; short enough that Ctrl+C feels immediate.</summary>
     public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(2);
 
@@ -64,6 +67,8 @@ public sealed record ServerOptions
     public TimeSpan NameTimeout { get; init; } = DefaultNameTimeout;
 
     public TimeSpan CloseTimeout { get; init; } = DefaultCloseTimeout;
+
+    public TimeSpan LoginTimeout { get; init; } = DefaultLoginTimeout;
 
     /// <summary>Messages (and commands) per second per connection; 0 turns the limit off.</summary>
     public double MessagesPerSecond { get; init; } = DefaultMessagesPerSecond;

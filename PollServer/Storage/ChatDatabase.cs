@@ -25,6 +25,15 @@ internal sealed class ChatDatabase : IDisposable
             sent_at INTEGER NOT NULL);
         CREATE INDEX messages_by_room ON messages(room, id);
         """,
+        """
+        CREATE TABLE accounts(
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            salt BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            iterations INTEGER NOT NULL,
+            admin INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL);
+        """,
     ];
 
     private readonly SqliteConnection _connection;
@@ -160,6 +169,46 @@ internal sealed class ChatDatabase : IDisposable
         return found;
     }
 
+    /// <summary>Every account, for the server's in-memory copy at start.</summary>
+    public List<Account> LoadAccounts()
+    {
+        using SqliteCommand all = _connection.CreateCommand();
+        all.CommandText = "SELECT name, salt, hash, iterations, admin FROM accounts";
+        var accounts = new List<Account>();
+        using SqliteDataReader reader = all.ExecuteReader();
+        while (reader.Read())
+        {
+            accounts.Add(new Account(reader.GetString(0), new Accounts.PasswordHash((byte[])reader[1], (byte[])reader[2], reader.GetInt32(3)), reader.GetInt64(4) != 0));
+        }
+
+        return accounts;
+    }
+
+    /// <summary>Creates or replaces an account.</summary>
+    public void SaveAccount(Account account)
+    {
+        using SqliteCommand save = _connection.CreateCommand();
+        save.CommandText = """
+            INSERT INTO accounts(name, salt, hash, iterations, admin, created_at) VALUES ($name, $salt, $hash, $iterations, $admin, $now)
+            ON CONFLICT(name) DO UPDATE SET name = excluded.name, salt = excluded.salt, hash = excluded.hash, iterations = excluded.iterations, admin = excluded.admin
+            """;
+        save.Parameters.AddWithValue("$name", account.Name);
+        save.Parameters.AddWithValue("$salt", account.Password.Salt);
+        save.Parameters.AddWithValue("$hash", account.Password.Hash);
+        save.Parameters.AddWithValue("$iterations", account.Password.Iterations);
+        save.Parameters.AddWithValue("$admin", account.Admin ? 1 : 0);
+        save.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        save.ExecuteNonQuery();
+    }
+
+    public void DeleteAccount(string name)
+    {
+        using SqliteCommand delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM accounts WHERE name = $name";
+        delete.Parameters.AddWithValue("$name", name);
+        delete.ExecuteNonQuery();
+    }
+
     public void Dispose() => _connection.Dispose();
 
     private static void Migrate(SqliteConnection connection, string directory)
@@ -206,6 +255,9 @@ internal sealed class ChatDatabase : IDisposable
         public const int NotADatabase = 26;
     }
 }
+
+/// <summary>A registered name: its password hash, and whether it may use the operator's commands.</summary>
+internal sealed record Account(string Name, Accounts.PasswordHash Password, bool Admin);
 
 /// <summary>The data directory cannot be used; the message is one sentence for the operator.</summary>
 public sealed class DataDirectoryException(string directory, string why)

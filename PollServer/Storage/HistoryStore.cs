@@ -45,6 +45,16 @@ internal sealed class HistoryStore : IDisposable
     /// <summary>Before the loop starts, on the caller's thread: what the in-memory histories start with.</summary>
     public List<StoredMessage> LoadRecent(int rooms, int perRoom) => _database.LoadRecent(rooms, perRoom);
 
+    /// <summary>Before the loop starts, on the caller's thread: every account.</summary>
+    public List<Account> LoadAccounts() => _database.LoadAccounts();
+
+    /// <summary>Loop thread: a write other than a message (an account), done in order with the rest on the writer thread.</summary>
+    public void Execute(Action<ChatDatabase> write)
+    {
+        _queries.Enqueue(write);
+        _wake.Set();
+    }
+
     /// <summary>Starts the writer thread.</summary>
     public void Start()
     {

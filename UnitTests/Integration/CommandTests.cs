@@ -11,7 +11,7 @@ public sealed class CommandTests
 {
     private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
-    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/rich"];
+    private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister", "/rich"];
 
     [Test]
     public void Help_lists_every_command_with_one_line_each()
