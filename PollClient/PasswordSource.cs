@@ -30,35 +30,6 @@ public static class PasswordSource
             return fromEnvironment;
         }
 
-        return ask ? Prompt(input) : null;
-    }
-
-    private static string? Prompt(TextReader input)
-    {
-        Console.Write("Password: ");
-        if (Console.IsInputRedirected)
-        {
-            return input.ReadLine(); // A pipe has nothing to hide from the screen.
-        }
-
-        var typed = new System.Text.StringBuilder();
-        while (true)
-        {
-            ConsoleKeyInfo key = Console.ReadKey(intercept: true);
-            if (key.Key == ConsoleKey.Enter)
-            {
-                Console.WriteLine();
-                return typed.ToString();
-            }
-
-            if (key.Key == ConsoleKey.Backspace)
-            {
-                typed.Length = Math.Max(0, typed.Length - 1);
-            }
-            else if (!char.IsControl(key.KeyChar))
-            {
-                typed.Append(key.KeyChar);
-            }
-        }
+        return ask ? PollChat.Common.Terminal.HiddenInput.ReadLine("Password: ", input) : null;
     }
 }

@@ -56,6 +56,17 @@ public sealed partial class ChatServer
         {
             SendError(client, Notices.LogInFirst, now);
         }
+        else if (Array.Find(ModerationCommands, m => m.Name.Equals(word, StringComparison.OrdinalIgnoreCase)) is { } moderation)
+        {
+            if (IsAdmin(client))
+            {
+                moderation.Run(this, args, line => SendNotice(client, line, Environment.TickCount64), client.Name!);
+            }
+            else
+            {
+                SendError(client, $"/{moderation.Name} is for admins", now);
+            }
+        }
         else if (CommandsByName.TryGetValue(word, out CommandSpec? command))
         {
             command.Run(this, client, args, now);
@@ -73,6 +84,15 @@ public sealed partial class ChatServer
         {
             string aliases = command.Aliases.Length == 0 ? "" : $" (also /{string.Join(", /", command.Aliases)})";
             SendNotice(client, $"{command.Usage}: {command.Summary}{aliases}", now);
+        }
+
+        if (IsAdmin(client))
+        {
+            SendNotice(client, "Admin commands:", now);
+            foreach (ModerationSpec command in ModerationCommands)
+            {
+                SendNotice(client, $"{command.Usage}: {command.Summary}", now);
+            }
         }
     }
 
@@ -226,6 +246,11 @@ public sealed partial class ChatServer
 
     private void DeliverPrivate(ClientConnection sender, string recipientName, string text, long now)
     {
+        if (RefusedAsMuted(sender, now))
+        {
+            return;
+        }
+
         if (!_byName.TryGetValue(recipientName, out ClientConnection? recipient))
         {
             SendError(sender, Notices.NoSuchUser(recipientName), now);
@@ -269,6 +294,11 @@ public sealed partial class ChatServer
         }
 
         client.LastMessageAt = now;
+        if (RefusedAsMuted(client, now))
+        {
+            return;
+        }
+
         string actor = "* " + client.Name;
         byte[] text = Encoding.UTF8.GetBytes(action);
         SendToRoom(client.Room!, Frame.Encode(actor), text, except: client, now, from: client.Name);

@@ -26,6 +26,12 @@ public sealed partial class ChatServer
             _accounts.Add(account.Name, account);
         }
 
+        (List<Ban> bans, _messageOfTheDay) = _store.LoadModeration();
+        foreach (Ban ban in bans.Where(b => !b.IsOver(DateTime.UtcNow)))
+        {
+            _bans.Add(ban.Target, ban);
+        }
+
         int loaded = 0;
         foreach (StoredMessage message in _store.LoadRecent(MaxHistoriesKept, RoomHistory.Capacity))
         {

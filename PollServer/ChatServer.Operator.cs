@@ -9,13 +9,15 @@ namespace PollChat.Server;
 /// </summary>
 public sealed partial class ChatServer
 {
+    /// <summary>How the console's operator is named to users (kicks, bans, mutes).</summary>
+    private const string OperatorName = "the operator";
+
     private static readonly OperatorCommandSpec[] OperatorCommands =
     [
         new("help", "/help", "list the operator commands", (_, _, reply) => ShowOperatorHelp(reply)),
         new("users", "/users", "who is online, and in which room", (s, _, reply) => s.ShowUsersToOperator(reply)),
         new("rooms", "/rooms", "the rooms, with members and topics", (s, _, reply) => s.ShowRoomsToOperator(reply)),
         new("say", "/say <text>", "a notice to everyone online", (s, args, reply) => s.SayToEveryone(args, reply)),
-        new("kick", "/kick <user> [reason]", "disconnect someone, telling them and their room why", (s, args, reply) => s.Kick(args, reply)),
         new("stats", "/stats", "the counters line, as SIGUSR1 logs it", (s, _, reply) => reply(s._counters.Snapshot(s._connections.Count, s._store?.NotStored ?? 0))),
         new("quit", "/quit", "shut the server down cleanly, telling everyone", (s, _, reply) => s.QuitFromConsole(reply)),
     ];
@@ -37,19 +39,30 @@ public sealed partial class ChatServer
         string word = space < 0 ? command : command[..space];
         string args = space < 0 ? "" : command[(space + 1)..].Trim();
         OperatorCommandSpec? spec = Array.Find(OperatorCommands, c => c.Name.Equals(word, StringComparison.OrdinalIgnoreCase));
-        if (spec is null)
+        ModerationSpec? moderation = Array.Find(ModerationCommands, c => c.Name.Equals(word, StringComparison.OrdinalIgnoreCase));
+        if (spec is not null)
+        {
+            spec.Run(this, args, reply);
+        }
+        else if (moderation is not null)
+        {
+            moderation.Run(this, args, reply, OperatorName);
+        }
+        else
         {
             reply($"Unknown command /{word}; type /help for the operator commands.");
-            return;
         }
-
-        spec.Run(this, args, reply);
     });
 
     private static void ShowOperatorHelp(Action<string> reply)
     {
         reply("Operator commands:");
         foreach (OperatorCommandSpec command in OperatorCommands)
+        {
+            reply($"  {command.Usage}: {command.Summary}");
+        }
+
+        foreach (ModerationSpec command in ModerationCommands)
         {
             reply($"  {command.Usage}: {command.Summary}");
         }
@@ -85,28 +98,6 @@ public sealed partial class ChatServer
         text = PollChat.Common.Protocol.ControlCharacters.Strip(text);
         AnnounceToEveryone(Notices.FromOperator(text), richEvent: null, Environment.TickCount64);
         reply(string.Create(CultureInfo.InvariantCulture, $"Said to {_byName.Count} online: {text}"));
-    }
-
-    private void Kick(string args, Action<string> reply)
-    {
-        int space = args.IndexOf(' ', StringComparison.Ordinal);
-        string name = space < 0 ? args : args[..space];
-        string? reason = space < 0 ? null : PollChat.Common.Protocol.ControlCharacters.Strip(args[(space + 1)..].Trim());
-        if (name.Length == 0)
-        {
-            reply("Usage: /kick <user> [reason]");
-            return;
-        }
-
-        if (!_byName.TryGetValue(name, out ClientConnection? client))
-        {
-            reply(Notices.NoSuchUser(name));
-            return;
-        }
-
-        client.KickReason = string.IsNullOrEmpty(reason) ? null : reason;
-        Disconnect(client, CloseReason.Kicked, Notices.Kicked(client.KickReason), Environment.TickCount64, detail: client.KickReason);
-        reply($"Kicked {client.Name}{(client.KickReason is null ? "" : $": {client.KickReason}")}");
     }
 
     private void QuitFromConsole(Action<string> reply)

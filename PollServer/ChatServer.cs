@@ -283,6 +283,10 @@ public sealed partial class ChatServer : IDisposable
             {
                 Disconnect(client, CloseReason.ServerFull, Notices.ServerFull(_options.MaxClients), now);
             }
+            else if (BanOn(client.Address) is { } ban)
+            {
+                Disconnect(client, CloseReason.Banned, Notices.Banned(ban.UtcUntil), now, detail: "address banned");
+            }
             else
             {
                 _nameDeadlines.Enqueue(client);
@@ -416,7 +420,7 @@ public sealed partial class ChatServer : IDisposable
                 continue;
             }
 
-            string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
+            string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickedBy is null ? "" : " by " + gone.KickedBy) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
             if (room.Members.Count < _options.AnnounceLimit)
             {
                 AnnounceToRoom(room, Notices.Left(gone.Name!, how, _byName.Count),
@@ -584,6 +588,18 @@ public sealed partial class ChatServer : IDisposable
             return;
         }
 
+        if (BanOn(name) is { } ban)
+        {
+            Disconnect(client, CloseReason.Banned, Notices.Banned(ban.UtcUntil), now, detail: "name banned");
+            return;
+        }
+
+        if (_options.RequireLogin && !_accounts.ContainsKey(name))
+        {
+            Disconnect(client, CloseReason.NameRejected, Notices.NameRejected(Notices.RegisteredNamesOnly), now, detail: "not a registered name");
+            return;
+        }
+
         SendNotice(client, Notices.Welcome(name, _byName.Keys), now); // Before adding: the list is of the others.
         bool registered = _accounts.ContainsKey(name);
         client.AcceptName(name, loginFirst: registered);
@@ -606,6 +622,11 @@ public sealed partial class ChatServer : IDisposable
         if (client.Rich)
         {
             SendEvent(client, UsersSnapshot(client), now); // Asked for before the login; the list is known only now.
+        }
+
+        if (_messageOfTheDay is not null)
+        {
+            SendNotice(client, Notices.MessageOfTheDay(_messageOfTheDay), now);
         }
 
         ReplayHistory(client, lobby, _options.HistoryOnJoin, now);
@@ -659,7 +680,10 @@ public sealed partial class ChatServer : IDisposable
         {
             if (payload.Length > 1 && payload[1] == (byte)'/')
             {
-                Relay(client, payload[1..], now); // "//text" is how a user says "/text" literally.
+                if (!RefusedAsMuted(client, now))
+                {
+                    Relay(client, payload[1..], now); // "//text" is how a user says "/text" literally.
+                }
             }
             else
             {
@@ -669,7 +693,10 @@ public sealed partial class ChatServer : IDisposable
             return;
         }
 
-        Relay(client, payload, now);
+        if (!RefusedAsMuted(client, now))
+        {
+            Relay(client, payload, now);
+        }
     }
 
     /// <summary>An over-limit message is dropped; the sender hears why once per burst, and is dropped if it keeps on.</summary>

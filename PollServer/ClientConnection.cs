@@ -103,7 +103,10 @@ internal sealed class ClientConnection
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 
-    /// <summary>Why the operator kicked this client, if they said; told to its room when it leaves.</summary>
+    /// <summary>Who kicked this client ("the operator" or an admin's name), told to its room when it leaves.</summary>
+    public string? KickedBy { get; set; }
+
+    /// <summary>Why it was kicked, if they said; told to its room when it leaves.</summary>
     public string? KickReason { get; set; }
 
     /// <summary>Who sent this client the last private message, for /reply.</summary>

@@ -16,6 +16,7 @@ public enum CloseReason
     OutputOverflow,
     Flooding,
     Kicked,
+    Banned,
     ServerFull,
     ServerShutdown,
 }
@@ -31,7 +32,8 @@ internal static class CloseReasons
         CloseReason.OutputOverflow => "dropped: not reading",
         CloseReason.BadFrame => "dropped: protocol error",
         CloseReason.Flooding => "dropped: flooding",
-        CloseReason.Kicked => "kicked by the operator",
+        CloseReason.Kicked => "kicked",
+        CloseReason.Banned => "banned",
         _ => "disconnected",
     };
 

@@ -54,7 +54,16 @@ internal static class Notices
 
     public static string FromOperator(string text) => $"Operator: {text}";
 
-    public static string Kicked(string? reason) => reason is null ? "You were kicked by the operator" : $"You were kicked by the operator: {reason}";
+    public static string Kicked(string by, string? reason) => reason is null ? $"You were kicked by {by}" : $"You were kicked by {by}: {reason}";
+
+    public static string Banned(DateTime? utcUntil) => utcUntil is { } until ? $"You are banned from this server until {UtcTime(until)}" : "You are banned from this server";
+
+    public static string MessageOfTheDay(string text) => $"Message of the day: {text}";
+
+    public const string RegisteredNamesOnly = "this server admits registered names only; ask its operator for an account";
+
+    /// <summary>"2026-11-21 14:02 UTC": the server's clock and the user's may be in different zones.</summary>
+    public static string UtcTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
 
     public static string Goodbye(string name) => $"Goodbye, {name}!";
 
@@ -76,7 +85,7 @@ internal static class Notices
         $"{name}: online for {Duration(onlineMilliseconds)}, idle for {Duration(idleMilliseconds)}{(away is null ? "" : $", away: {away}")}";
 
     /// <summary>"2h 5m", "12m 3s", "45s": precise enough for a person, short enough for one line.</summary>
-    private static string Duration(long milliseconds)
+    public static string Duration(long milliseconds)
     {
         var span = TimeSpan.FromMilliseconds(Math.Max(0, milliseconds));
         return span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m"

@@ -19,6 +19,7 @@ var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-lim
 var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
 var dataDir = new Option<string>("--data-dir") { Description = "Directory of the history file (pollchat.db), created on first run", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
+var requireLogin = new Option<bool>("--require-login") { Description = "Admit registered names only (invite-only): make accounts with 'PollServer account add'" };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -63,8 +64,9 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, logLevel,
 };
+root.Subcommands.Add(AccountCommands.Create());
 
 root.SetAction(result =>
 {
@@ -89,6 +91,7 @@ root.SetAction(result =>
         BytesPerSecond = result.GetValue(byteRate),
         HistoryOnJoin = result.GetValue(historyOnJoin),
         DataDirectory = result.GetValue(dataDir),
+        RequireLogin = result.GetValue(requireLogin),
     };
     return RunServer(options);
 });

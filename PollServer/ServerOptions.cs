@@ -70,6 +70,9 @@ public sealed record ServerOptions
 
     public TimeSpan LoginTimeout { get; init; } = DefaultLoginTimeout;
 
+    /// <summary>Admit registered names only (an invite-only server): accounts are made with <c>PollServer account add</c>.</summary>
+    public bool RequireLogin { get; init; }
+
     /// <summary>Messages (and commands) per second per connection; 0 turns the limit off.</summary>
     public double MessagesPerSecond { get; init; } = DefaultMessagesPerSecond;
 

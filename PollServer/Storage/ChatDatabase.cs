@@ -13,6 +13,9 @@ internal sealed class ChatDatabase : IDisposable
     /// <summary>The file's name inside the data directory.</summary>
     public const string FileName = "pollchat.db";
 
+    /// <summary>The settings key of the message of the day.</summary>
+    public const string MessageOfTheDayKey = "motd";
+
     // Each entry takes the schema from its index to the next version; a file records its version in PRAGMA user_version.
     private static readonly string[] Migrations =
     [
@@ -33,6 +36,16 @@ internal sealed class ChatDatabase : IDisposable
             iterations INTEGER NOT NULL,
             admin INTEGER NOT NULL DEFAULT 0,
             created_at INTEGER NOT NULL);
+        """,
+        """
+        CREATE TABLE bans(
+            target TEXT PRIMARY KEY COLLATE NOCASE,
+            until INTEGER,
+            banned_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE settings(
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL);
         """,
     ];
 
@@ -209,6 +222,63 @@ internal sealed class ChatDatabase : IDisposable
         delete.ExecuteNonQuery();
     }
 
+    /// <summary>Every ban, expired ones included (the server skips those); until is null for a permanent ban.</summary>
+    public List<Ban> LoadBans()
+    {
+        using SqliteCommand all = _connection.CreateCommand();
+        all.CommandText = "SELECT target, until, banned_by FROM bans";
+        var bans = new List<Ban>();
+        using SqliteDataReader reader = all.ExecuteReader();
+        while (reader.Read())
+        {
+            DateTime? until = reader.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)).UtcDateTime;
+            bans.Add(new Ban(reader.GetString(0), until, reader.GetString(2)));
+        }
+
+        return bans;
+    }
+
+    public void SaveBan(Ban ban)
+    {
+        using SqliteCommand save = _connection.CreateCommand();
+        save.CommandText = "INSERT OR REPLACE INTO bans(target, until, banned_by, created_at) VALUES ($target, $until, $by, $now)";
+        save.Parameters.AddWithValue("$target", ban.Target);
+        save.Parameters.AddWithValue("$until", ban.UtcUntil is { } until ? new DateTimeOffset(until).ToUnixTimeMilliseconds() : DBNull.Value);
+        save.Parameters.AddWithValue("$by", ban.By);
+        save.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        save.ExecuteNonQuery();
+    }
+
+    public void DeleteBan(string target)
+    {
+        using SqliteCommand delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM bans WHERE target = $target";
+        delete.Parameters.AddWithValue("$target", target);
+        delete.ExecuteNonQuery();
+    }
+
+    public string? GetSetting(string key)
+    {
+        using SqliteCommand get = _connection.CreateCommand();
+        get.CommandText = "SELECT value FROM settings WHERE key = $key";
+        get.Parameters.AddWithValue("$key", key);
+        return get.ExecuteScalar() as string;
+    }
+
+    /// <summary>Sets a setting, or removes it when <paramref name="value"/> is null.</summary>
+    public void SetSetting(string key, string? value)
+    {
+        using SqliteCommand set = _connection.CreateCommand();
+        set.CommandText = value is null ? "DELETE FROM settings WHERE key = $key" : "INSERT OR REPLACE INTO settings(key, value) VALUES ($key, $value)";
+        set.Parameters.AddWithValue("$key", key);
+        if (value is not null)
+        {
+            set.Parameters.AddWithValue("$value", value);
+        }
+
+        set.ExecuteNonQuery();
+    }
+
     public void Dispose() => _connection.Dispose();
 
     private static void Migrate(SqliteConnection connection, string directory)
@@ -258,6 +328,12 @@ internal sealed class ChatDatabase : IDisposable
 
 /// <summary>A registered name: its password hash, and whether it may use the operator's commands.</summary>
 internal sealed record Account(string Name, Accounts.PasswordHash Password, bool Admin);
+
+/// <summary>A ban of a name or an address (<see cref="Target"/>), until a time or (null) for good, and who set it.</summary>
+internal sealed record Ban(string Target, DateTime? UtcUntil, string By)
+{
+    public bool IsOver(DateTime utcNow) => UtcUntil is { } until && until <= utcNow;
+}
 
 /// <summary>The data directory cannot be used; the message is one sentence for the operator.</summary>
 public sealed class DataDirectoryException(string directory, string why)

@@ -48,6 +48,9 @@ internal sealed class HistoryStore : IDisposable
     /// <summary>Before the loop starts, on the caller's thread: every account.</summary>
     public List<Account> LoadAccounts() => _database.LoadAccounts();
 
+    /// <summary>Before the loop starts, on the caller's thread: every ban, and the message of the day.</summary>
+    public (List<Ban> Bans, string? MessageOfTheDay) LoadModeration() => (_database.LoadBans(), _database.GetSetting(ChatDatabase.MessageOfTheDayKey));
+
     /// <summary>Loop thread: a write other than a message (an account), done in order with the rest on the writer thread.</summary>
     public void Execute(Action<ChatDatabase> write)
     {

@@ -263,7 +263,7 @@ public sealed partial class StorageTests
         using RunningProcess server = RunningProcess.Server("--port", "0", "--data-dir", directory);
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4));
-        Assert.That(server.Transcript, Does.Contain("pollchat.db has schema version 99, newer than this PollServer's 2; use the newer PollServer"));
+        Assert.That(server.Transcript, Does.Contain("pollchat.db has schema version 99, newer than this PollServer's 3; use the newer PollServer"));
         Directory.Delete(directory, recursive: true);
     }
 
