@@ -47,7 +47,7 @@ internal sealed class PasswordWorkers : IDisposable
         _threads = new Thread[Math.Max(1, Environment.ProcessorCount - 1)];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"password worker {i + 1}", Priority = ThreadPriority.BelowNormal };
+            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"password worker {i + 1}" };
             _threads[i].Start();
         }
     }

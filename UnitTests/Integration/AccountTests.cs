@@ -246,7 +246,8 @@ public sealed class AccountTests
 
         using var alice = RawClient.Join(server.EndPoint, "alice");
         using var bob = RawClient.Join(server.EndPoint, "bob");
-        TimeSpan quiet = RoundTrips(alice, bob, "quiet", 20).Max();
+        RoundTrips(alice, bob, "warm-up", 20);
+        List<TimeSpan> quiet = RoundTrips(alice, bob, "quiet", 100);
 
         var loggingIn = Enumerable.Range(0, Logins).Select(i => RawClient.Connect(server.EndPoint)).ToList();
         for (int i = 0; i < Logins; i++)
@@ -263,7 +264,7 @@ public sealed class AccountTests
         }
 
         TimeSpan allLoggedIn = watch.Elapsed;
-        TestContext.Out.WriteLine($"chat round trip: {quiet.TotalMilliseconds:0.0} ms worst when quiet, {busy.Max().TotalMilliseconds:0.0} ms worst while {Logins} logins were hashed ({allLoggedIn.TotalSeconds:0.0} s for all of them)");
+        TestContext.Out.WriteLine($"chat round trip, median and worst: {Median(quiet):0.00} and {quiet.Max().TotalMilliseconds:0.00} ms when quiet; {Median(busy):0.00} and {busy.Max().TotalMilliseconds:0.00} ms while {Logins} logins were hashed ({allLoggedIn.TotalSeconds:0.0} s for all of them)");
         // Generous on purpose: a loop that hashed on its own thread would hold each message for about a third of a second per login.
         Assert.That(busy.Max(), Is.LessThan(TimeSpan.FromMilliseconds(250)));
         foreach (RawClient client in loggingIn)
@@ -271,6 +272,8 @@ public sealed class AccountTests
             client.Dispose();
         }
     }
+
+    private static double Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2).TotalMilliseconds;
 
     private static List<TimeSpan> RoundTrips(RawClient sender, RawClient receiver, string label, int count)
     {
