@@ -78,6 +78,7 @@ public sealed partial class ChatServer : IDisposable
     private byte[] _cleanScratch = new byte[4096];
 
     private Socket? _listener;
+    private Socket? _tlsListener;
     private long _nextConnectionId;
     private bool _shuttingDown;
     private bool _stopped;
@@ -109,34 +110,62 @@ public sealed partial class ChatServer : IDisposable
             OpenHistoryFile(_options.DataDirectory);
         }
 
-        IPAddress address = ResolveHost(_options.Host);
-        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.Bind(new IPEndPoint(address, _options.Port));
-            listener.Listen(512);
-            listener.Blocking = false;
+            IPAddress address = ResolveHost(_options.Host);
+            if (_options.TlsPort is { } tlsPort)
+            {
+                PrepareTls();
+                _tlsListener = Listen(address, tlsPort);
+                TlsEndPoint = (IPEndPoint)_tlsListener.LocalEndPoint!;
+                Log.Info("Listening on {Endpoint} with TLS", TlsEndPoint);
+            }
+
+            if (!_options.TlsOnly)
+            {
+                _listener = Listen(address, _options.Port);
+                LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+                Log.Info("Listening on {Endpoint}", LocalEndPoint);
+            }
         }
         catch
         {
-            listener.Dispose();
+            _tlsListener?.Dispose();
+            _listener?.Dispose();
             _store?.Dispose();
             _store = null;
             throw;
         }
 
         _store?.Start();
-        _listener = listener;
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        Log.Info("Listening on {Endpoint}", LocalEndPoint);
-        return LocalEndPoint;
+        return LocalEndPoint ?? TlsEndPoint!;
+    }
+
+    /// <summary>The TLS listener's address, when there is one; set by <see cref="Start"/>.</summary>
+    public IPEndPoint? TlsEndPoint { get; private set; }
+
+    private static Socket Listen(IPAddress address, int port)
+    {
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen(512);
+            listener.Blocking = false;
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs the loop on the calling thread until a shutdown has closed every connection.</summary>
     /// <exception cref="InvalidOperationException"><see cref="Start"/> was not called.</exception>
     public void Run()
     {
-        if (_listener is null)
+        if (_listener is null && _tlsListener is null)
         {
             throw new InvalidOperationException("Start the server before running it.");
         }
@@ -147,6 +176,7 @@ public sealed partial class ChatServer : IDisposable
             WaitForReadiness();
             long now = Environment.TickCount64;
             bool listenerReady = false;
+            bool tlsListenerReady = false;
             foreach (Socket socket in _readList)
             {
                 if (socket == _wake.Socket)
@@ -157,11 +187,20 @@ public sealed partial class ChatServer : IDisposable
                 {
                     listenerReady = true;
                 }
+                else if (socket == _tlsListener)
+                {
+                    tlsListenerReady = true;
+                }
             }
 
             if (listenerReady)
             {
-                AcceptNewConnections(now);
+                AcceptNewConnections(_listener, now);
+            }
+
+            if (tlsListenerReady)
+            {
+                AcceptNewConnections(_tlsListener, now);
             }
 
             ReadReadyClients(now);
@@ -172,7 +211,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         Log.Info("Stopped after relaying {Messages} messages", _counters.MessagesRelayed);
-        Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0));
+        Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive()));
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread at its next iteration. Safe from any thread.</summary>
@@ -183,7 +222,7 @@ public sealed partial class ChatServer : IDisposable
     }
 
     /// <summary>Logs one line of counters (see <see cref="ServerCounters.Snapshot"/>), taken on the loop thread. Safe from any thread.</summary>
-    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0)));
+    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive())));
 
     /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
     public void RequestShutdown() => Post(BeginShutdown);
@@ -197,6 +236,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         _listener?.Dispose();
+        _tlsListener?.Dispose();
         _passwordWorkers?.Dispose();
         _store?.Dispose();
         _wake.Dispose();
@@ -212,6 +252,11 @@ public sealed partial class ChatServer : IDisposable
         if (_listener is not null)
         {
             _readList.Add(_listener);
+        }
+
+        if (_tlsListener is not null)
+        {
+            _readList.Add(_tlsListener);
         }
 
         foreach (ClientConnection client in _connections)
@@ -251,14 +296,14 @@ public sealed partial class ChatServer : IDisposable
         }
     }
 
-    private void AcceptNewConnections(long now)
+    private void AcceptNewConnections(Socket? listener, long now)
     {
-        for (int i = 0; i < MaxAcceptsPerIteration && _listener is not null; i++)
+        for (int i = 0; i < MaxAcceptsPerIteration && listener is not null; i++)
         {
             Socket socket;
             try
             {
-                socket = _listener.Accept();
+                socket = listener.Accept();
             }
             catch (SocketException e) when (Disconnects.Classify(e.SocketErrorCode) != DisconnectKind.Error)
             {
@@ -273,7 +318,11 @@ public sealed partial class ChatServer : IDisposable
             socket.Blocking = false;
             socket.NoDelay = true;
             _counters.Accepted++;
-            var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds);
+            // A TLS client's name deadline also bounds its handshake: a stalled or garbage handshake is dropped like a silent peer.
+            var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds)
+            {
+                Tls = listener == _tlsListener ? PollChat.Common.Net.TlsChannel.ForServer(_tlsOptions!) : null,
+            };
             client.Index = _connections.Count;
             _connections.Add(client);
             _bySocket.Add(socket, client);
@@ -325,7 +374,7 @@ public sealed partial class ChatServer : IDisposable
                 Disconnect(client, kind == DisconnectKind.Reset ? CloseReason.ConnectionReset : CloseReason.SocketError, notice: null, Environment.TickCount64, detail: error.ToString());
             }
 
-            if (client.Outbound.HasPending && !client.PeerGone)
+            if (client.HasPendingOutput && !client.PeerGone)
             {
                 _stillPending.Add(client);
             }
@@ -437,7 +486,7 @@ public sealed partial class ChatServer : IDisposable
         {
             ClientConnection client = _closing[i];
             bool done = client.PeerGone || CloseReasons.AbortsAtOnce(client.CloseReason!.Value) || now >= client.CloseDeadline;
-            if (!done && !client.Outbound.HasPending && !client.SentFin)
+            if (!done && !client.HasPendingOutput && !client.SentFin)
             {
                 client.SendFin();
                 done = client.PeerGone;
@@ -478,7 +527,9 @@ public sealed partial class ChatServer : IDisposable
                 PauseReads(client);
             }
 
-            bool finishedAFrame = DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now);
+            bool finishedAFrame = client.Tls is null
+                ? DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now)
+                : DecryptAndDecode(client, _receiveBuffer.AsSpan(0, received), now);
             if (client.Inbound.BufferedCount == 0)
             {
                 client.UnfinishedFrameSince = 0;
@@ -803,6 +854,12 @@ public sealed partial class ChatServer : IDisposable
         }
 
         _counters.Deliveries++;
+        ScheduleFlush(client);
+    }
+
+    /// <summary>Puts a client in the list flushed at the end of the iteration (and watched for writability), once.</summary>
+    private void ScheduleFlush(ClientConnection client)
+    {
         if (!client.InPendingList)
         {
             client.InPendingList = true;
@@ -855,6 +912,7 @@ public sealed partial class ChatServer : IDisposable
         moved.Index = client.Index;
         _connections.RemoveAt(last);
         _bySocket.Remove(client.Socket);
+        _counters.TlsCallsOffLoop += client.Tls?.CallsOffOwnerThread ?? 0;
         client.Dispose();
     }
 
@@ -868,10 +926,13 @@ public sealed partial class ChatServer : IDisposable
         _shuttingDown = true;
         long now = Environment.TickCount64;
         // Connections already queued in the backlog would be reset by closing the listener; take them so they get the notice too.
-        AcceptNewConnections(now);
-        Log.Info("Shutting down: closing the listener and {Count} connections", _connections.Count);
+        AcceptNewConnections(_listener, now);
+        AcceptNewConnections(_tlsListener, now);
+        Log.Info("Shutting down: closing the listeners and {Count} connections", _connections.Count);
         _listener?.Dispose();
         _listener = null;
+        _tlsListener?.Dispose();
+        _tlsListener = null;
         foreach (ClientConnection client in _connections)
         {
             Disconnect(client, CloseReason.ServerShutdown, ServerSender.ShuttingDownNotice, now);

@@ -67,8 +67,14 @@ internal sealed class ClientConnection
     /// <summary>The part of a frame that arrived without its end; whole frames never pass through it.</summary>
     public FrameReader Inbound { get; } = new();
 
-    /// <summary>Bytes queued for this client and not yet accepted by its socket.</summary>
+    /// <summary>Bytes queued for this client and not yet accepted by its socket (plaintext, for a TLS client: encrypted as the socket takes them).</summary>
     public OutboundBuffer Outbound { get; } = new();
+
+    /// <summary>The TLS session of a client that came in on the TLS listener; null for a plain one.</summary>
+    public PollChat.Common.Net.TlsChannel? Tls { get; init; }
+
+    /// <summary>Whether anything waits to be sent: queued plaintext, or ciphertext (handshake messages, records).</summary>
+    public bool HasPendingOutput => Outbound.HasPending || (Tls is not null && !Tls.CipherPending.IsEmpty);
 
     /// <summary>When, in loop milliseconds, the connection was accepted (for /whois).</summary>
     public long ConnectedAt { get; }
@@ -167,19 +173,46 @@ internal sealed class ClientConnection
     public SocketError Flush(out int bytesSent)
     {
         bytesSent = 0;
-        while (Outbound.HasPending)
+        if (Tls is null)
         {
-            int sent = Socket.Send(Outbound.Pending, SocketFlags.None, out SocketError error);
+            while (Outbound.HasPending)
+            {
+                int sent = Socket.Send(Outbound.Pending, SocketFlags.None, out SocketError error);
+                if (error != SocketError.Success)
+                {
+                    return error;
+                }
+
+                bytesSent += sent;
+                Outbound.Consume(sent);
+            }
+
+            return SocketError.Success;
+        }
+
+        while (true)
+        {
+            // Encrypt only once the last ciphertext is out: the plaintext queue, with its limit, is where a slow reader's backlog waits.
+            if (Tls.CipherPending.IsEmpty && Tls.IsOpen && Outbound.HasPending)
+            {
+                Tls.Write(Outbound.Pending);
+                Outbound.Consume(Outbound.Pending.Length);
+            }
+
+            if (Tls.CipherPending.IsEmpty)
+            {
+                return SocketError.Success;
+            }
+
+            int sent = Socket.Send(Tls.CipherPending, SocketFlags.None, out SocketError error);
             if (error != SocketError.Success)
             {
                 return error;
             }
 
             bytesSent += sent;
-            Outbound.Consume(sent);
+            Tls.ConsumeCipher(sent);
         }
-
-        return SocketError.Success;
     }
 
     /// <summary>Half-closes after the last queued byte, so the peer reads the goodbye and then end of stream.</summary>
@@ -205,6 +238,7 @@ internal sealed class ClientConnection
 
         IsDisposed = true;
         Outbound.Clear();
+        Tls?.Dispose();
         Socket.Dispose();
     }
 }

@@ -13,6 +13,7 @@ public enum CloseReason
     NameTimeout,
     LoginTimeout,
     BadFrame,
+    BadTls,
     OutputOverflow,
     Flooding,
     Kicked,
@@ -31,6 +32,7 @@ internal static class CloseReasons
         CloseReason.ConnectionReset or CloseReason.SocketError => "connection lost",
         CloseReason.OutputOverflow => "dropped: not reading",
         CloseReason.BadFrame => "dropped: protocol error",
+        CloseReason.BadTls => "dropped: TLS error",
         CloseReason.Flooding => "dropped: flooding",
         CloseReason.Kicked => "kicked",
         CloseReason.Banned => "banned",
@@ -40,7 +42,7 @@ internal static class CloseReasons
     /// <summary>Ordinary endings are Info; what points at a misbehaving peer or a fault is Warn.</summary>
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {
-        CloseReason.SocketError or CloseReason.BadFrame or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
+        CloseReason.SocketError or CloseReason.BadFrame or CloseReason.BadTls or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
         _ => LogLevel.Info,
     };
 

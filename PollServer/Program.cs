@@ -19,6 +19,9 @@ var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-lim
 var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
 var dataDir = new Option<string>("--data-dir") { Description = "Directory of the history file (pollchat.db), created on first run", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
+var tlsPort = new Option<int?>("--tls-port") { Description = "Also listen with TLS on this port (0 picks a free one); e.g. 9443" };
+var tlsOnly = new Option<bool>("--tls-only") { Description = "Listen with TLS only (needs --tls-port)" };
+var tlsCert = new Option<string?>("--tls-cert") { Description = "Your own certificate with its key (PKCS#12 .pfx; password in POLLCHAT_TLS_CERT_PASSWORD); default: one made on first run in the data directory" };
 var requireLogin = new Option<bool>("--require-login") { Description = "Admit registered names only (invite-only): make accounts with 'PollServer account add'" };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
@@ -64,8 +67,20 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, logLevel,
 };
+root.Validators.Add(r =>
+{
+    if (r.GetValue(tlsOnly) && r.GetValue(tlsPort) is null)
+    {
+        r.AddError("--tls-only needs --tls-port.");
+    }
+
+    if (r.GetValue(tlsPort) is < 0 or > 65535)
+    {
+        r.AddError("--tls-port must be between 0 and 65535.");
+    }
+});
 root.Subcommands.Add(AccountCommands.Create());
 
 root.SetAction(result =>
@@ -92,6 +107,9 @@ root.SetAction(result =>
         HistoryOnJoin = result.GetValue(historyOnJoin),
         DataDirectory = result.GetValue(dataDir),
         RequireLogin = result.GetValue(requireLogin),
+        TlsPort = result.GetValue(tlsPort),
+        TlsOnly = result.GetValue(tlsOnly),
+        TlsCertificateFile = result.GetValue(tlsCert),
     };
     return RunServer(options);
 });
@@ -137,6 +155,14 @@ static int RunServer(ServerOptions options)
         Console.Error.WriteLine($"PollServer: {e.Message}");
         LogManager.Shutdown();
         return 4;
+    }
+    catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+    {
+        string what = $"cannot use the TLS certificate {options.TlsCertificateFile ?? "of the data directory"}: {e.Message}";
+        log.Error(what);
+        Console.Error.WriteLine($"PollServer: {what}");
+        LogManager.Shutdown();
+        return 5;
     }
 
     if (!Console.IsInputRedirected)

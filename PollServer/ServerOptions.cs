@@ -70,6 +70,15 @@ public sealed record ServerOptions
 
     public TimeSpan LoginTimeout { get; init; } = DefaultLoginTimeout;
 
+    /// <summary>The TLS listener's port; null for no TLS listener, 0 for a free port.</summary>
+    public int? TlsPort { get; init; }
+
+    /// <summary>Listen with TLS only: no plain listener.</summary>
+    public bool TlsOnly { get; init; }
+
+    /// <summary>The operator's own certificate (PKCS#12); null to use the data directory's, made on first run.</summary>
+    public string? TlsCertificateFile { get; init; }
+
     /// <summary>Admit registered names only (an invite-only server): accounts are made with <c>PollServer account add</c>.</summary>
     public bool RequireLogin { get; init; }
 

@@ -15,10 +15,37 @@ internal sealed class RawClient : IDisposable
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
+    private readonly System.Net.Security.SslStream? _tls;
     private readonly FrameReader _reader = new();
     private readonly List<string> _transcript = [];
 
-    private RawClient(Socket socket) => _socket = socket;
+    private RawClient(Socket socket, System.Net.Security.SslStream? tls = null)
+    {
+        _socket = socket;
+        _tls = tls;
+    }
+
+    /// <summary>For a TLS client: the server certificate's SHA-256 fingerprint, as PollServer logs it.</summary>
+    public string? ServerFingerprint { get; private init; }
+
+    /// <summary>Connects with TLS (.NET's own client, blocking), accepting whatever certificate the server shows; the test checks its fingerprint.</summary>
+    public static RawClient ConnectTls(IPEndPoint server)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Connect(server);
+        var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+        string? fingerprint = null;
+        tls.AuthenticateAsClient(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                fingerprint = certificate is null ? null : string.Join(":", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(certificate.GetRawCertData())).Chunk(2).Select(p => new string(p)));
+                return certificate is not null;
+            },
+        });
+        return new RawClient(socket, tls) { ServerFingerprint = fingerprint };
+    }
 
     public IReadOnlyList<string> Transcript => _transcript;
 
@@ -45,7 +72,17 @@ internal sealed class RawClient : IDisposable
 
     public void Send(string payload) => SendBytes(Frame.Encode(payload));
 
-    public void SendBytes(ReadOnlySpan<byte> bytes) => _socket.Send(bytes);
+    public void SendBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (_tls is not null)
+        {
+            _tls.Write(bytes);
+        }
+        else
+        {
+            _socket.Send(bytes);
+        }
+    }
 
     /// <summary>Reads the next [sender][message] pair; throws on timeout or end of stream.</summary>
     public (string Sender, string Text) ReadPair(TimeSpan? timeout = null)
@@ -109,7 +146,11 @@ internal sealed class RawClient : IDisposable
         _socket.Close();
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _tls?.Dispose();
+        _socket.Dispose();
+    }
 
     private string? ReadFrame(TimeSpan timeout)
     {
@@ -127,7 +168,7 @@ internal sealed class RawClient : IDisposable
             }
 
             TimeSpan left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || !_socket.Poll(left, SelectMode.SelectRead))
+            if (left <= TimeSpan.Zero || (_tls is null && !_socket.Poll(left, SelectMode.SelectRead)))
             {
                 throw new TimeoutException("Nothing received in time. Received:\n" + string.Join("\n", _transcript));
             }
@@ -135,7 +176,7 @@ internal sealed class RawClient : IDisposable
             int received;
             try
             {
-                received = _socket.Receive(_reader.GetReceiveSpan());
+                received = _tls is null ? _socket.Receive(_reader.GetReceiveSpan()) : ReadTls(left);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
@@ -148,6 +189,23 @@ internal sealed class RawClient : IDisposable
             }
 
             _reader.CommitReceived(received);
+        }
+    }
+
+    private int ReadTls(TimeSpan timeout)
+    {
+        _tls!.ReadTimeout = Math.Max(1, (int)timeout.TotalMilliseconds);
+        try
+        {
+            return _tls.Read(_reader.GetReceiveSpan());
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            throw new TimeoutException("Nothing received in time. Received:\n" + string.Join("\n", _transcript), e);
+        }
+        catch (IOException)
+        {
+            return 0; // Reset or TLS torn down: the end of the stream, for the test.
         }
     }
 

@@ -16,6 +16,7 @@ internal sealed class TestServer : IDisposable
     {
         _server = new ChatServer(options);
         EndPoint = _server.Start();
+        TlsEndPoint = _server.TlsEndPoint;
         _loop = new Thread(() =>
         {
             try
@@ -31,6 +32,9 @@ internal sealed class TestServer : IDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>The TLS listener, when the options asked for one.</summary>
+    public IPEndPoint? TlsEndPoint { get; }
 
     /// <summary>The server's history file.</summary>
     public string DataFile => Path.Combine(_dataDirectory!, "pollchat.db");

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using PollChat.Common.Protocol;
+using PollChat.Server;
+using PollChat.Tests.Support;
+
+namespace PollChat.Tests.Integration;
+
+/// <summary>TLS inside the loop: handshakes, relay between TLS and plain clients, the certificate kept across restarts, bad handshakes, openssl as a client, and no thread-pool hop.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed partial class TlsTests
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
+
+    [Test]
+    public void A_TLS_client_and_a_plain_client_chat_both_ways_on_one_loop()
+    {
+        using var server = TestServer.Start(new ServerOptions { TlsPort = 0 });
+        using RawClient secure = RawClient.ConnectTls(server.TlsEndPoint!);
+        secure.Send("alice");
+        Assert.That(secure.ReadPair().Text, Does.StartWith("Welcome, alice!"));
+        using var plain = RawClient.Join(server.EndPoint, "bob");
+
+        secure.Send("over TLS");
+        Assert.That(plain.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("over TLS"));
+        plain.Send("in the clear");
+        Assert.That(secure.ReadUntil(p => p.Sender == "bob").Text, Is.EqualTo("in the clear"));
+        string big = new('x', 60_000); // Several TLS records.
+        plain.Send(big);
+        Assert.That(secure.ReadUntil(p => p.Sender == "bob").Text, Is.EqualTo(big));
+
+        Assert.That(secure.ServerFingerprint, Is.EqualTo(FingerprintOfFile(Path.Combine(Path.GetDirectoryName(server.DataFile)!, "tls-certificate.pfx"))));
+        Assert.That(ThreadPoolCalls(server), Is.Zero, "every TLS continuation ran inline on the loop thread");
+    }
+
+    [Test]
+    public void The_certificate_made_on_first_run_is_kept_for_the_next()
+    {
+        string directory = TestServer.NewDataDirectory();
+        try
+        {
+            string first;
+            using (var server = TestServer.Start(new ServerOptions { TlsPort = 0, DataDirectory = directory }))
+            using (RawClient client = RawClient.ConnectTls(server.TlsEndPoint!))
+            {
+                first = client.ServerFingerprint!;
+            }
+
+            using var restarted = TestServer.Start(new ServerOptions { TlsPort = 0, DataDirectory = directory });
+            using RawClient again = RawClient.ConnectTls(restarted.TlsEndPoint!);
+            Assert.That(again.ServerFingerprint, Is.EqualTo(first));
+            Assert.That(first, Does.Match("^([0-9A-F]{2}:){31}[0-9A-F]{2}$"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Garbage_or_silence_on_the_TLS_port_costs_the_others_nothing()
+    {
+        using var server = TestServer.Start(new ServerOptions { TlsPort = 0, NameTimeout = TimeSpan.FromSeconds(1) });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+
+        using RawClient garbage = RawClient.Connect(server.TlsEndPoint!);
+        garbage.SendBytes(Encoding.ASCII.GetBytes("5         hello, this is not a TLS client hello at all"));
+        using RawClient silent = RawClient.Connect(server.TlsEndPoint!);
+
+        Assert.That(garbage.WaitForEndOfStream(), Is.True);
+        Assert.That(silent.WaitForEndOfStream(), Is.True, "a stalled handshake is dropped at the name timeout");
+        alice.Send("still fine");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("still fine"));
+        Assert.That(LogCapture.Lines, Has.Some.Contains("closed: BadTls"));
+    }
+
+    [Test]
+    public void With_tls_only_there_is_no_plain_listener()
+    {
+        using var server = TestServer.Start(new ServerOptions { TlsPort = 0, TlsOnly = true });
+
+        Assert.That(server.EndPoint, Is.EqualTo(server.TlsEndPoint));
+        using RawClient secure = RawClient.ConnectTls(server.TlsEndPoint!);
+        secure.Send("alice");
+        Assert.That(secure.ReadPair().Text, Does.StartWith("Welcome, alice!"));
+    }
+
+    [Test]
+    public void Openssl_s_client_can_chat_on_the_TLS_port()
+    {
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--tls-port", "0", "--host", "127.0.0.1");
+        string fingerprint = FingerprintLine().Match(server.WaitForLine("SHA-256 fingerprint")).Groups[1].Value;
+        int tlsPort = int.Parse(TlsListeningLine().Match(server.WaitForLine("with TLS")).Groups[1].Value, CultureInfo.InvariantCulture);
+        int plainPort = server.WaitForListeningPort();
+        using RawClient bob = RawClient.Join(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, plainPort), "bob");
+
+        // Frames have no line ends, so openssl's output goes to a file that is read until the relayed pair is in it.
+        string received = Path.Combine(Path.GetTempPath(), "pollchat-test-data", Guid.NewGuid().ToString("N") + ".out");
+        Directory.CreateDirectory(Path.GetDirectoryName(received)!);
+        using RunningProcess openssl = RunningProcess.Command("sh", "-c", $"exec openssl s_client -connect 127.0.0.1:{tlsPort} -quiet -no_ign_eof > {received}");
+        openssl.Input.Write("5         carol2         hi");
+        openssl.Input.Flush();
+
+        Assert.That(bob.ReadUntil(p => p.Sender == "carol").Text, Is.EqualTo("hi"));
+        bob.Send("hello openssl");
+        Assert.That(WaitForFileToContain(received, "3         bob13        hello openssl"), Is.True, File.ReadAllText(received));
+        using (RunningProcess x509 = RunningProcess.Command("sh", "-c", $"openssl s_client -connect 127.0.0.1:{tlsPort} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"))
+        {
+            Assert.That(x509.WaitForLine("Fingerprint"), Does.EndWith("=" + fingerprint), "the fingerprint the server logs is the one openssl sees");
+        }
+
+        openssl.Input.Close();
+        server.Signal(RunningProcess.SigTerm);
+        Assert.That(server.WaitForExit(ExitTimeout), Is.Zero, server.Transcript);
+        File.Delete(received);
+    }
+
+    private static bool WaitForFileToContain(string path, string text)
+    {
+        DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path) && File.ReadAllText(path).Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            Thread.Sleep(50); // Polling a file another process writes: there is no event to wait on.
+        }
+
+        return false;
+    }
+
+    private static string FingerprintOfFile(string pfx)
+    {
+        using X509Certificate2 certificate = X509CertificateLoader.LoadPkcs12FromFile(pfx, null);
+        return string.Join(":", Convert.ToHexString(SHA256.HashData(certificate.RawData)).Chunk(2).Select(p => new string(p)));
+    }
+
+    private static long ThreadPoolCalls(TestServer server) =>
+        long.Parse(ThreadPoolField().Match(server.Operator("/stats").Single()).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"tls_calls_off_loop=(\d+)")]
+    private static partial Regex ThreadPoolField();
+
+    [GeneratedRegex(@"SHA-256 fingerprint ([0-9A-F:]+)")]
+    private static partial Regex FingerprintLine();
+
+    [GeneratedRegex(@"Listening on [^ ]+:(\d+) with TLS")]
+    private static partial Regex TlsListeningLine();
+}
