@@ -20,6 +20,18 @@ public sealed record ClientOptions(string Host, int Port, string User)
 
     /// <summary>Sent as /login, and only to a server that offered rich mode: a classic server would relay it to everyone.</summary>
     public string? Password { get; init; }
+
+    /// <summary>Speak TLS to the server; its certificate is trusted as <see cref="ServerTrust"/> decides.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>Accept only a certificate with this SHA-256 fingerprint.</summary>
+    public string? TlsFingerprint { get; init; }
+
+    /// <summary>Accept only a certificate that validates against this CA (PEM) for the host's name.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>Where trust-on-first-use remembers fingerprints.</summary>
+    public string KnownServersFile { get; init; } = ServerTrust.DefaultKnownServersFile;
 }
 
 /// <summary>
@@ -45,6 +57,8 @@ public sealed class ChatSession : IDisposable
     private readonly UserList _users = new();
 
     private Socket? _socket;
+    private TlsChannel? _tls;
+    private readonly byte[] _cipher = new byte[16 * 1024];
     private FrameReader _reader = new();
     private string? _pendingSender;
     private string? _lastNotice;
@@ -68,6 +82,9 @@ public sealed class ChatSession : IDisposable
 
     /// <summary>The users the server told us of in rich mode; empty against a classic server.</summary>
     public UserList Users => _users;
+
+    /// <summary>Set when the last <see cref="Connect"/> failed because the server's TLS certificate was not trusted.</summary>
+    public bool CertificateRefused { get; private set; }
 
     /// <summary>Queues a user's line for the network thread. Safe from any thread.</summary>
     public void Post(UserInput input)
@@ -107,6 +124,11 @@ public sealed class ChatSession : IDisposable
                 socket.ConnectAsync(new IPEndPoint(address, _options.Port), timeout.Token).AsTask().GetAwaiter().GetResult();
                 socket.Blocking = false;
                 _socket = socket;
+                if (_options.Tls && Handshake() is { } refused)
+                {
+                    return refused;
+                }
+
                 _reader = new FrameReader();
                 _pendingSender = null;
                 _lastNotice = null;
@@ -228,13 +250,83 @@ public sealed class ChatSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// The TLS handshake, before anything else is sent: the network thread waits for it (with the
+    /// connect timeout), since there is nothing else to do yet. Returns null when the session is
+    /// open, otherwise why not, for a person; a refused certificate also sets <see cref="CertificateRefused"/>.
+    /// </summary>
+    private string? Handshake()
+    {
+        var trust = new ServerTrust(_options.Host, _options.Port, _options.TlsFingerprint, _options.TlsCaFile, _options.KnownServersFile);
+        _tls = TlsChannel.ForClient(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = _options.Host,
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.Validate(certificate, chain, errors),
+        });
+        DateTime deadline = DateTime.UtcNow + ClientOptions.ConnectTimeout;
+        CertificateRefused = false;
+        while (_socket is not null && !_tls.IsOpen && _tls.Failure is null)
+        {
+            SendCipherPending();
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (_socket is null || left <= TimeSpan.Zero || !_socket.Poll(left, SelectMode.SelectRead))
+            {
+                CloseSocket();
+                return $"no TLS handshake with {_options.Host}:{_options.Port} within {ClientOptions.ConnectTimeout.TotalSeconds:0} s (is it a TLS port?)";
+            }
+
+            int received = _socket.Receive(_cipher, SocketFlags.None, out SocketError error);
+            if (error != SocketError.Success || received == 0)
+            {
+                CloseSocket();
+                return trust.Refused ? trust.Verdict : $"the server ended the TLS handshake (is {_options.Port} a TLS port?)";
+            }
+
+            _tls.Feed(_cipher.AsSpan(0, received));
+        }
+
+        if (_tls?.Failure is not null || trust.Refused)
+        {
+            string why = trust.Refused ? trust.Verdict! : $"TLS handshake failed: {_tls!.Failure!.Message}";
+            CertificateRefused = trust.Refused;
+            CloseSocket();
+            return why;
+        }
+
+        SendCipherPending();
+        if (trust.Verdict is not null)
+        {
+            _view.Status(trust.Verdict);
+        }
+
+        return _socket is null ? "the server closed the connection during the TLS handshake" : null;
+    }
+
     private void ReceiveAvailable()
     {
         while (_socket is not null)
         {
-            Span<byte> space = _reader.GetReceiveSpan();
+            Span<byte> space = _tls is null ? _reader.GetReceiveSpan() : _cipher;
             int received = _socket.Receive(space, SocketFlags.None, out SocketError error);
             DisconnectKind kind = Disconnects.ClassifyReceive(error == SocketError.Success ? received : 0, error);
+            if (error == SocketError.Success && received > 0 && _tls is not null)
+            {
+                _tls.Feed(_cipher.AsSpan(0, received));
+                while (_tls.TryReadPlaintext(out ReadOnlySpan<byte> plaintext))
+                {
+                    _reader.Append(plaintext);
+                }
+
+                if (_tls.Failure is not null)
+                {
+                    ConnectionLost($"TLS error: {_tls.Failure.Message}");
+                    return;
+                }
+
+                RenderFrames();
+                continue;
+            }
+
             if (error == SocketError.Success && received > 0)
             {
                 _reader.CommitReceived(received);
@@ -369,7 +461,25 @@ public sealed class ChatSession : IDisposable
 
     private void SendFrame(ReadOnlySpan<byte> payload)
     {
-        ReadOnlySpan<byte> remaining = Frame.Encode(payload);
+        if (_tls is null)
+        {
+            SendAll(Frame.Encode(payload));
+            return;
+        }
+
+        _tls.Write(Frame.Encode(payload));
+        SendCipherPending();
+    }
+
+    private void SendCipherPending()
+    {
+        int count = _tls!.CipherPending.Length;
+        SendAll(_tls.CipherPending);
+        _tls?.ConsumeCipher(count);
+    }
+
+    private void SendAll(ReadOnlySpan<byte> remaining)
+    {
         while (_socket is not null && !remaining.IsEmpty)
         {
             int sent = _socket.Send(remaining, SocketFlags.None, out SocketError error);
@@ -434,5 +544,7 @@ public sealed class ChatSession : IDisposable
 
         _socket.Dispose();
         _socket = null;
+        _tls?.Dispose();
+        _tls = null;
     }
 }

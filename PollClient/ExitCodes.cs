@@ -17,4 +17,7 @@ public static class ExitCodes
 
     /// <summary>The server refused the username.</summary>
     public const int NameRejected = 4;
+
+    /// <summary>The server's TLS certificate was not trusted: changed since first use, or not the pinned one, or not valid for the given CA.</summary>
+    public const int CertificateRefused = 5;
 }

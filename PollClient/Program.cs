@@ -10,6 +10,9 @@ var port = new Option<int>("--port", "-p") { Description = "Server port", Defaul
 var user = new Option<string?>("--user", "-u") { Description = "Your username (asked for when not given)" };
 var askPassword = new Option<bool>("--password") { Description = "Ask for your password (without echo) and log in to your registered name" };
 var passwordFile = new Option<FileInfo?>("--password-file") { Description = "Log in with the password in this file (its first line)" };
+var tls = new Option<bool>("--tls") { Description = "Connect with TLS; the server's certificate is trusted on first use and remembered, like SSH" };
+var tlsFingerprint = new Option<string?>("--tls-fingerprint") { Description = "With --tls: accept only the certificate with this SHA-256 fingerprint (AB:CD:...)" };
+var tlsCa = new Option<FileInfo?>("--tls-ca") { Description = "With --tls: accept only a certificate valid for the host under this CA (PEM file)" };
 port.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int>() is < 1 or > 65535)
@@ -20,13 +23,24 @@ port.Validators.Add(r =>
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {
-    host, port, user, askPassword, passwordFile,
+    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa,
 };
-root.SetAction(result => RunClient(result.GetValue(host)!, result.GetValue(port), result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile)));
+root.SetAction(result =>
+{
+    bool useTls = result.GetValue(tls) || result.GetValue(tlsFingerprint) is not null || result.GetValue(tlsCa) is not null;
+    var options = new ClientOptions(result.GetValue(host)!, result.GetValue(port), result.GetValue(user) ?? "")
+    {
+        Tls = useTls,
+        TlsFingerprint = result.GetValue(tlsFingerprint),
+        TlsCaFile = result.GetValue(tlsCa)?.FullName,
+    };
+    return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile));
+});
 return root.Parse(args).Invoke();
 
-static int RunClient(string host, int port, string? user, bool askPassword, FileInfo? passwordFile)
+static int RunClient(ClientOptions connection, string? user, bool askPassword, FileInfo? passwordFile)
 {
+    (string host, int port) = (connection.Host, connection.Port);
     Console.OutputEncoding = new UTF8Encoding(false);
     TextReader input = Console.In;
     string? name = user ?? AskForName(input);
@@ -55,7 +69,7 @@ static int RunClient(string host, int port, string? user, bool askPassword, File
     }
 
     var view = new ChatView(Console.Out);
-    using var session = new ChatSession(new ClientOptions(host, port, name) { Password = password }, view);
+    using var session = new ChatSession(connection with { User = name, Password = password }, view);
     // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
     // Registered before connecting, so a signal at any moment after this is never fatal.
     using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));
@@ -64,7 +78,7 @@ static int RunClient(string host, int port, string? user, bool askPassword, File
     if (failure is not null)
     {
         Console.Error.WriteLine($"PollClient: {failure}.");
-        return ExitCodes.CannotConnect;
+        return session.CertificateRefused ? ExitCodes.CertificateRefused : ExitCodes.CannotConnect;
     }
 
     view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");

@@ -48,6 +48,9 @@ internal sealed partial class RunningProcess : IDisposable
 
     public static RunningProcess Client(params string[] args) => Program("PollClient", args);
 
+    /// <summary>PollClient with extra environment variables (a config directory of its own, a password).</summary>
+    public static RunningProcess Client(IReadOnlyDictionary<string, string> environment, params string[] args) => Program("PollClient", args, environment);
+
     public static RunningProcess Bench(params string[] args) => Program("PollBench", args);
 
     public static RunningProcess Python(string script, params string[] args)
@@ -152,12 +155,17 @@ internal sealed partial class RunningProcess : IDisposable
         _process.Dispose();
     }
 
-    private static RunningProcess Program(string name, string[] args)
+    private static RunningProcess Program(string name, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(ProgramPath(name));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
 
         return new RunningProcess(info);
