@@ -267,6 +267,51 @@ public sealed partial class StorageTests
         Directory.Delete(directory, recursive: true);
     }
 
+    [Test]
+    public void A_file_from_an_older_server_is_migrated_and_keeps_its_messages()
+    {
+        string directory = TestServer.NewDataDirectory();
+        Directory.CreateDirectory(directory);
+        string file = Path.Combine(directory, "pollchat.db");
+        using (var old = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            // Schema version 1, as the first PollServer with a history file wrote it.
+            old.Open();
+            using SqliteCommand create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE messages(id INTEGER PRIMARY KEY, room TEXT NOT NULL COLLATE NOCASE, sender TEXT NOT NULL, text TEXT NOT NULL, sent_at INTEGER NOT NULL);
+                CREATE INDEX messages_by_room ON messages(room, id);
+                INSERT INTO messages(room, sender, text, sent_at) VALUES ('#lobby', 'alice', 'from an older server', 1700000000000);
+                PRAGMA user_version = 1;
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        try
+        {
+            using (var server = TestServer.Start(new ServerOptions { DataDirectory = directory }))
+            {
+                using var bob = RawClient.Connect(server.EndPoint);
+                bob.Send("bob");
+                bob.ReadNotice("Welcome");
+                bob.ReadNotice("Last 1 message");
+                Assert.That(bob.ReadPair(), Is.EqualTo(("[" + DateTimeOffset.FromUnixTimeMilliseconds(1700000000000).LocalDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture) + "] alice", "from an older server")));
+                bob.Send("/register a password");
+                Assert.That(bob.ReadNotice("Registered").Text, Does.StartWith("Registered bob"), "the accounts table came with the migration");
+            }
+
+            using var check = new SqliteConnection($"Data Source={file};Pooling=False");
+            check.Open();
+            using SqliteCommand version = check.CreateCommand();
+            version.CommandText = "PRAGMA user_version";
+            Assert.That(version.ExecuteScalar(), Is.EqualTo(3));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Searches the client's room until the words are found: the proof they were committed, since searches read the file.</summary>
     private static void WaitUntilSearchable(RawClient client, string words)
     {
