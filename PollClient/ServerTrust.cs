@@ -1,5 +1,5 @@
 using System.Net.Security;
-using System.Security.Cryptography;
+using PollChat.Common.Net;
 using System.Security.Cryptography.X509Certificates;
 
 namespace PollChat.Client;
@@ -33,10 +33,10 @@ public sealed class ServerTrust(string host, int port, string? pinnedFingerprint
             return Refuse("the server presented no certificate");
         }
 
-        string fingerprint = Fingerprint(certificate);
+        string fingerprint = CertificateFingerprint.Of(certificate);
         if (pinnedFingerprint is not null)
         {
-            return string.Equals(Normalize(pinnedFingerprint), fingerprint, StringComparison.OrdinalIgnoreCase)
+            return IsSame(pinnedFingerprint, fingerprint)
                 || Refuse($"the server's certificate has fingerprint {fingerprint}, not the {pinnedFingerprint} given with --tls-fingerprint");
         }
 
@@ -58,9 +58,18 @@ public sealed class ServerTrust(string host, int port, string? pinnedFingerprint
             $"Not connecting. If the operator confirms the change, delete the line for {Key} in {knownServersFile}");
     }
 
-    /// <summary>"AB:CD:...": the SHA-256 of the certificate, as PollServer logs it and openssl prints it.</summary>
-    public static string Fingerprint(X509Certificate certificate) =>
-        string.Join(":", Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData())).Chunk(2).Select(pair => new string(pair)));
+    /// <summary>A typed fingerprint matches in any case, with or without colons; one that is not hex matches nothing.</summary>
+    private static bool IsSame(string typed, string fingerprint)
+    {
+        try
+        {
+            return CertificateFingerprint.Normalize(typed) == fingerprint;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     private bool Refuse(string why)
     {
@@ -68,9 +77,6 @@ public sealed class ServerTrust(string host, int port, string? pinnedFingerprint
         Verdict = why;
         return false;
     }
-
-    private static string Normalize(string fingerprint) =>
-        string.Join(":", fingerprint.Replace(":", "", StringComparison.Ordinal).ToUpperInvariant().Chunk(2).Select(pair => new string(pair)));
 
     private static bool ValidatesAgainst(string caPemFile, X509Certificate certificate, SslPolicyErrors errors)
     {

@@ -24,8 +24,8 @@ public sealed partial class ChatServer
         };
         Log.Info("TLS certificate {How}: SHA-256 fingerprint {Fingerprint}",
             _options.TlsCertificateFile is not null ? $"from {_options.TlsCertificateFile}" : created ? "made for this server" : "of this server",
-            ServerCertificate.Fingerprint(certificate));
-        WarmUp(ServerCertificate.Fingerprint(certificate));
+            CertificateFingerprint.Of(certificate));
+        WarmUp(CertificateFingerprint.Of(certificate));
     }
 
     private void WarmUp(string fingerprint)
@@ -34,7 +34,7 @@ public sealed partial class ChatServer
         using TlsChannel client = TlsChannel.ForClient(new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
-            RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && ServerCertificate.Fingerprint(presented) == fingerprint,
+            RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && CertificateFingerprint.Of(presented) == fingerprint,
         });
         for (int round = 0; round < 10 && !(server.IsOpen && client.IsOpen); round++)
         {

@@ -47,9 +47,6 @@ internal static class ServerCertificate
         return X509CertificateLoader.LoadPkcs12(pkcs12, null);
     }
 
-    /// <summary>"AB:CD:...": the SHA-256 of the certificate, as <c>openssl x509 -fingerprint -sha256</c> prints it.</summary>
-    public static string Fingerprint(X509Certificate certificate) => Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData())).Chunk(2).Aggregate("", (all, pair) => all.Length == 0 ? new string(pair) : all + ":" + new string(pair));
-
     private static byte[] CreateSelfSigned()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -146,7 +146,7 @@ public sealed class OperatorConsoleTests
                 return line ?? throw new TimeoutException($"No line starting '{startsWith}' from {command}.");
             }
 
-            Thread.Sleep(20);
+            Thread.Sleep(20); // Polling: the accept happens on the loop's next turn, and nothing else tells when.
         }
     }
 

@@ -139,7 +139,7 @@ public sealed partial class TlsTests
     private static string FingerprintOfFile(string pfx)
     {
         using X509Certificate2 certificate = X509CertificateLoader.LoadPkcs12FromFile(pfx, null);
-        return string.Join(":", Convert.ToHexString(SHA256.HashData(certificate.RawData)).Chunk(2).Select(p => new string(p)));
+        return PollChat.Common.Net.CertificateFingerprint.Of(certificate);
     }
 
     private static long ThreadPoolCalls(TestServer server) =>
@@ -262,7 +262,7 @@ public sealed class OwnCertificateTests
             using (RawClient probe = RawClient.ConnectTls(server.TlsEndPoint!))
             using (X509Certificate2 served = X509CertificateLoader.LoadPkcs12FromFile(leafPfx, null))
             {
-                Assert.That(probe.ServerFingerprint, Is.EqualTo(string.Join(":", Convert.ToHexString(SHA256.HashData(served.RawData)).Chunk(2).Select(p => new string(p)))));
+                Assert.That(probe.ServerFingerprint, Is.EqualTo(PollChat.Common.Net.CertificateFingerprint.Of(served)));
             }
 
             var environment = new Dictionary<string, string> { ["POLLCHAT_CONFIG_DIR"] = directory };

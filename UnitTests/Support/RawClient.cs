@@ -40,7 +40,7 @@ internal sealed class RawClient : IDisposable
             TargetHost = "localhost",
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
-                fingerprint = certificate is null ? null : string.Join(":", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(certificate.GetRawCertData())).Chunk(2).Select(p => new string(p)));
+                fingerprint = certificate is null ? null : PollChat.Common.Net.CertificateFingerprint.Of(certificate);
                 return certificate is not null;
             },
         });
