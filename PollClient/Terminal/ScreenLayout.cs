@@ -1,0 +1,117 @@
+namespace PollChat.Client.Terminal;
+
+/// <summary>Everything the interactive screen shows, as data: what <see cref="ScreenLayout.Render"/> lays out.</summary>
+/// <param name="Width">Terminal columns.</param>
+/// <param name="Height">Terminal rows.</param>
+/// <param name="ChatLines">Chat and notice lines, oldest first, already formatted (and neutralised) for reading.</param>
+/// <param name="Status">The status line's text: server, room, online count, away, unread.</param>
+/// <param name="Input">What is typed so far.</param>
+/// <param name="Cursor">The cursor's index into <paramref name="Input"/>.</param>
+/// <param name="Users">The user list beside the chat, when the terminal is wide enough.</param>
+public sealed record ScreenState(int Width, int Height, IReadOnlyList<string> ChatLines, string Status, string Input, int Cursor, IReadOnlyCollection<string> Users);
+
+/// <summary>The screen as rows of text, each at most the terminal's width, and where the cursor goes.</summary>
+public sealed record RenderedScreen(IReadOnlyList<string> Rows, int CursorRow, int CursorColumn);
+
+/// <summary>
+/// Where everything goes on the screen, with no terminal attached: chat on top (newest at the
+/// bottom, wrapped to fit), the user list in a column on the right when the terminal is wide
+/// enough, the status line, and the input line at the bottom, scrolled sideways so the cursor
+/// always shows. Incoming lines never touch the input row, which is the point of the layout.
+/// </summary>
+public static class ScreenLayout
+{
+    /// <summary>Narrower than this, the chat needs every column and the list is left to /users.</summary>
+    public const int MinWidthForUserList = 80;
+
+    /// <summary>Room for a 16-cell name, plus the separator and a space.</summary>
+    public const int UserListWidth = 18;
+
+    /// <summary>Marks the input row.</summary>
+    public const string Prompt = "> ";
+
+    /// <summary>Separates the chat from the user list.</summary>
+    private const string Separator = "│ ";
+
+    public static RenderedScreen Render(ScreenState state)
+    {
+        int width = Math.Max(state.Width, Prompt.Length + 2);
+        int chatRows = Math.Max(0, state.Height - 2);
+        bool withList = width >= MinWidthForUserList;
+        int chatWidth = withList ? width - UserListWidth : width;
+
+        var rows = new List<string>(state.Height);
+        List<string> chat = LastRows(state.ChatLines, chatWidth, chatRows);
+        List<string> list = withList ? ListRows(state.Users, chatRows) : [];
+        for (int row = 0; row < chatRows; row++)
+        {
+            string left = row < chat.Count ? chat[row] : "";
+            rows.Add(withList ? PadTo(left, chatWidth) + Separator + (row < list.Count ? list[row] : "") : left);
+        }
+
+        rows.Add(Fit(state.Status, width));
+        (string inputRow, int cursorColumn) = InputRow(state.Input, state.Cursor, width);
+        rows.Add(inputRow);
+        return new RenderedScreen(rows, rows.Count - 1, cursorColumn);
+    }
+
+    /// <summary>The last <paramref name="count"/> screen rows of the wrapped lines, padded at the top when there are fewer.</summary>
+    private static List<string> LastRows(IReadOnlyList<string> lines, int width, int count)
+    {
+        var rows = new List<string>();
+        for (int i = lines.Count - 1; i >= 0 && rows.Count < count; i--)
+        {
+            List<string> wrapped = TextLayout.Wrap(lines[i], width);
+            rows.InsertRange(0, wrapped);
+        }
+
+        if (rows.Count > count)
+        {
+            rows.RemoveRange(0, rows.Count - count);
+        }
+
+        while (rows.Count < count)
+        {
+            rows.Insert(0, "");
+        }
+
+        return rows;
+    }
+
+    private static List<string> ListRows(IReadOnlyCollection<string> users, int count)
+    {
+        int room = UserListWidth - Separator.Length;
+        var rows = new List<string> { Fit($"{users.Count} online", room) };
+        foreach (string user in users)
+        {
+            if (rows.Count == count - 1 && users.Count > count - 1)
+            {
+                rows.Add(Fit($"+{users.Count - (count - 2)} more", room));
+                break;
+            }
+
+            rows.Add(Fit(user, room));
+        }
+
+        return [.. rows.Take(count)];
+    }
+
+    /// <summary>The prompt and as much of the input as fits, scrolled so the cursor is on screen; the cursor's column.</summary>
+    private static (string Row, int CursorColumn) InputRow(string input, int cursor, int width)
+    {
+        int room = width - Prompt.Length - 1; // The last column stays free for the cursor at the end of the line.
+        int start = 0;
+        while (TextLayout.Width(input[start..cursor]) > room)
+        {
+            start += System.Globalization.StringInfo.GetNextTextElementLength(input, start);
+        }
+
+        string shown = Fit(input[start..], room + 1);
+        return (Prompt + shown, Prompt.Length + TextLayout.Width(input[start..cursor]));
+    }
+
+    /// <summary>As much of <paramref name="text"/> as fits in <paramref name="width"/> cells, cut between whole characters.</summary>
+    private static string Fit(string text, int width) => TextLayout.Width(text) <= width ? text : TextLayout.Wrap(text.Replace(' ', '\u00A0'), width)[0].Replace('\u00A0', ' ');
+
+    private static string PadTo(string text, int width) => text + new string(' ', Math.Max(0, width - TextLayout.Width(text)));
+}

@@ -1,0 +1,62 @@
+using PollChat.Client.Terminal;
+
+namespace PollChat.Tests.Unit;
+
+/// <summary>The interactive screen's layout, without a terminal: chat, user list, status and the input line that nothing overwrites.</summary>
+[TestFixture]
+public sealed class ScreenLayoutTests
+{
+    private static readonly string[] ThreeUsers = ["alice", "bob", "carol"];
+    private static readonly string[] Chat = ["[14:02] *** Welcome, alice! Online (2): bob, carol.", "[14:02] bob > hi alice", "[14:03] carol > 你好，大家好"];
+
+    [Test]
+    public void A_wide_terminal_shows_the_chat_the_user_list_the_status_and_the_input()
+    {
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(100, 6, Chat, "127.0.0.1:9000 | #lobby | 3 online", "half a li", 9, ThreeUsers));
+
+        Assert.That(screen.Rows, Has.Count.EqualTo(6));
+        // The chat sits at the bottom, newest last; the list starts at the top.
+        Assert.That(screen.Rows[0].TrimStart(), Is.EqualTo("│ 3 online"));
+        Assert.That(screen.Rows[1], Does.StartWith("[14:02] *** Welcome").And.EndWith("│ alice"));
+        Assert.That(screen.Rows[2], Does.StartWith("[14:02] bob > hi alice").And.EndWith("│ bob"));
+        Assert.That(screen.Rows[3], Does.StartWith("[14:03] carol > 你好，大家好").And.EndWith("│ carol"));
+        Assert.That(screen.Rows[4], Is.EqualTo("127.0.0.1:9000 | #lobby | 3 online"));
+        Assert.That(screen.Rows[5], Is.EqualTo("> half a li"));
+        Assert.That((screen.CursorRow, screen.CursorColumn), Is.EqualTo((5, 11)));
+        Assert.That(screen.Rows.Take(4).Select(r => r.IndexOf('│', StringComparison.Ordinal) is var at and >= 0 ? TextLayout.Width(r[..at]) : -1).Distinct(), Is.EqualTo(new[] { 100 - ScreenLayout.UserListWidth }), "the separator lines up, wide characters counted as two cells");
+    }
+
+    [Test]
+    public void A_narrow_terminal_has_no_list_and_wraps_long_lines_keeping_the_newest()
+    {
+        string[] lines = ["old line that scrolls away", "[14:05] bob > " + new string('x', 50)];
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(30, 4, lines, "status", "", 0, ThreeUsers));
+
+        Assert.That(screen.Rows[0], Is.EqualTo(new string('x', 30)), "the newest line, wrapped, fills the chat rows; older rows scroll away");
+        Assert.That(screen.Rows[1], Is.EqualTo(new string('x', 20)));
+        Assert.That(screen.Rows.All(r => TextLayout.Width(r) <= 30), Is.True);
+        Assert.That(screen.Rows.Any(r => r.Contains('│', StringComparison.Ordinal)), Is.False);
+    }
+
+    [Test]
+    public void A_long_input_scrolls_sideways_so_the_cursor_always_shows()
+    {
+        string typed = string.Concat(Enumerable.Range(0, 30).Select(i => $"w{i:D2} "));
+        RenderedScreen atEnd = ScreenLayout.Render(new ScreenState(40, 3, [], "", typed, typed.Length, []));
+        Assert.That(atEnd.Rows[2], Does.StartWith("> ").And.EndWith("w29 "));
+        Assert.That(atEnd.CursorColumn, Is.LessThan(40));
+
+        RenderedScreen atStart = ScreenLayout.Render(new ScreenState(40, 3, [], "", typed, 0, []));
+        Assert.That(atStart.Rows[2], Does.StartWith("> w00 w01"));
+        Assert.That(atStart.CursorColumn, Is.EqualTo(2));
+        Assert.That(TextLayout.Width(atStart.Rows[2]), Is.LessThanOrEqualTo(40));
+    }
+
+    [Test]
+    public void The_cursor_column_counts_wide_characters_as_two()
+    {
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(40, 3, [], "", "日本語abc", 3, []));
+
+        Assert.That(screen.CursorColumn, Is.EqualTo(2 + 6));
+    }
+}
