@@ -50,6 +50,8 @@ public sealed class ChatSession : IDisposable
     private readonly ChatView _view;
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentQueue<UserInput> _inputs = new();
+    private readonly ConcurrentQueue<ConsoleKeyInfo> _keys = new();
+    private volatile bool _redrawRequested;
     private readonly List<Socket> _readList = [];
 
     private static readonly byte[] RichRequest = Encoding.UTF8.GetBytes(RichMode.Request);
@@ -92,6 +94,27 @@ public sealed class ChatSession : IDisposable
         _inputs.Enqueue(input);
         _wake.Wake();
     }
+
+    /// <summary>Interactive mode: queues a key for the network thread, which owns the input line. Safe from any thread.</summary>
+    public void PostKey(ConsoleKeyInfo key)
+    {
+        _keys.Enqueue(key);
+        _wake.Wake();
+    }
+
+    /// <summary>Interactive mode: the terminal changed size; the network thread draws again. Safe from any thread.</summary>
+    public void RequestRedraw()
+    {
+        _redrawRequested = true;
+        _wake.Wake();
+    }
+
+    /// <summary>The interactive screen, when stdin and stdout are a terminal; null in plain mode.</summary>
+    public Terminal.InteractiveScreen? Screen { get; set; }
+
+    /// <summary>For the status line: where we are, and how many are online.</summary>
+    public string StatusText =>
+        $"{_options.Host}:{_options.Port}{(_options.Tls ? " (TLS)" : "")} | {(_socket is null ? "not connected" : _user)} | {_users.Room ?? "-"} | {(_users.Tracked ? $"{_users.Online.Count} online" : "")}";
 
     /// <summary>
     /// Connects and sends the username. Returns null on success, otherwise one sentence saying
@@ -186,6 +209,17 @@ public sealed class ChatSession : IDisposable
                 {
                     Handle(input);
                 }
+
+                while (!_quitRequested && _keys.TryDequeue(out ConsoleKeyInfo key))
+                {
+                    HandleKey(key);
+                }
+
+                if (_redrawRequested)
+                {
+                    _redrawRequested = false;
+                    Screen?.Render();
+                }
             }
         }
 
@@ -197,6 +231,26 @@ public sealed class ChatSession : IDisposable
     {
         CloseSocket();
         _wake.Dispose();
+    }
+
+    private void HandleKey(ConsoleKeyInfo key)
+    {
+        bool control = (key.Modifiers & ConsoleModifiers.Control) != 0;
+        if (control && key.Key is ConsoleKey.C or ConsoleKey.D)
+        {
+            _quitRequested = true; // Ctrl+C, and Ctrl+D as at end of input: the terminal is in raw mode, so they arrive as keys.
+            return;
+        }
+
+        if (Screen?.HandleKey(key) is { } line && UserInput.Parse(line) is { Kind: not UserInputKind.Nothing } input)
+        {
+            if (input.Kind == UserInputKind.Send && _socket is not null && !input.Text.StartsWith('/'))
+            {
+                _view.Message(DateTime.Now, _user, input.Text); // The typed line left the input row; show it in the chat.
+            }
+
+            Handle(input);
+        }
     }
 
     private void Handle(UserInput input)

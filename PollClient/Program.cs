@@ -12,6 +12,7 @@ var askPassword = new Option<bool>("--password") { Description = "Ask for your p
 var passwordFile = new Option<FileInfo?>("--password-file") { Description = "Log in with the password in this file (its first line)" };
 var tls = new Option<bool>("--tls") { Description = "Connect with TLS; the server's certificate is trusted on first use and remembered, like SSH" };
 var tlsFingerprint = new Option<string?>("--tls-fingerprint") { Description = "With --tls: accept only the certificate with this SHA-256 fingerprint (AB:CD:...)" };
+var plain = new Option<bool>("--plain") { Description = "One line per event, no screen handling, even in a terminal" };
 var tlsCa = new Option<FileInfo?>("--tls-ca") { Description = "With --tls: accept only a certificate valid for the host under this CA (PEM file)" };
 port.Validators.Add(r =>
 {
@@ -23,7 +24,7 @@ port.Validators.Add(r =>
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {
-    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa,
+    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa, plain,
 };
 root.SetAction(result =>
 {
@@ -34,12 +35,13 @@ root.SetAction(result =>
         TlsFingerprint = result.GetValue(tlsFingerprint),
         TlsCaFile = result.GetValue(tlsCa)?.FullName,
     };
-    return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile));
+    return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile), result.GetValue(plain));
 });
 return root.Parse(args).Invoke();
 
-static int RunClient(ClientOptions connection, string? user, bool askPassword, FileInfo? passwordFile)
+static int RunClient(ClientOptions connection, string? user, bool askPassword, FileInfo? passwordFile, bool plainMode)
 {
+    bool interactive = !plainMode && !Console.IsInputRedirected && !Console.IsOutputRedirected;
     (string host, int port) = (connection.Host, connection.Port);
     Console.OutputEncoding = new UTF8Encoding(false);
     TextReader input = Console.In;
@@ -68,8 +70,13 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
         return ExitCodes.Usage;
     }
 
-    var view = new ChatView(Console.Out);
-    using var session = new ChatSession(connection with { User = name, Password = password }, view);
+    ChatSession? sessionForScreen = null;
+    using var screen = interactive
+        ? new PollChat.Client.Terminal.InteractiveScreen(Console.Out, () => sessionForScreen?.StatusText ?? "", () => sessionForScreen?.Users.Online ?? [], word => Completions(sessionForScreen, word))
+        : null;
+    var view = new ChatView(screen?.ChatWriter ?? Console.Out);
+    using var session = new ChatSession(connection with { User = name, Password = password }, view) { Screen = screen };
+    sessionForScreen = session;
     // Ctrl+C and SIGTERM leave the same way /quit does: through the network thread, cleanly.
     // Registered before connecting, so a signal at any moment after this is never fatal.
     using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Quit(c, session));
@@ -81,9 +88,36 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
         return session.CertificateRefused ? ExitCodes.CertificateRefused : ExitCodes.CannotConnect;
     }
 
-    view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");
-    InputReader.Start(input, session);
-    int exitCode = session.Run();
+    int exitCode;
+    if (screen is null)
+    {
+        view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");
+        InputReader.Start(input, session);
+        exitCode = session.Run();
+    }
+    else
+    {
+        // Whatever ends the client (quit, Ctrl+C, a crash), the terminal gets its screen and its line mode back.
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => screen.Dispose();
+        Console.TreatControlCAsInput = true;
+        screen.Start();
+        view.Status($"Connected to {host}:{port} as {name}. Type /quit to leave.");
+        using PosixSignalRegistration? onResize = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGWINCH, c =>
+        {
+            c.Cancel = true;
+            session.RequestRedraw();
+        });
+        PollChat.Client.Terminal.KeyReader.Start(session);
+        try
+        {
+            exitCode = session.Run();
+        }
+        finally
+        {
+            screen.Dispose();
+        }
+    }
+
     NLog.LogManager.Shutdown();
     return exitCode;
 }
@@ -108,6 +142,10 @@ static string? AskForName(TextReader input)
         Console.WriteLine($"That name cannot be used: {problem}.");
     }
 }
+
+static IEnumerable<string> Completions(ChatSession? session, string word) =>
+    word.StartsWith('/') ? PollChat.Client.Terminal.ClientCommands.Names
+    : session?.Users.Online ?? (IEnumerable<string>)[];
 
 static void Quit(PosixSignalContext context, ChatSession session)
 {

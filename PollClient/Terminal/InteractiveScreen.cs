@@ -1,0 +1,192 @@
+using System.Text;
+
+namespace PollChat.Client.Terminal;
+
+/// <summary>
+/// The interactive client's screen: the terminal's alternate screen, redrawn whole from
+/// <see cref="ScreenLayout"/> after every change, so an incoming line never lands in the middle
+/// of what the user is typing. Only the network thread calls it (it is the screen's single
+/// owner); the key-reading thread only posts keys. Dispose puts the terminal back as it was.
+/// </summary>
+public sealed class InteractiveScreen : IDisposable
+{
+    /// <summary>Scrollback kept for redraws; older lines are dropped.</summary>
+    private const int MaxChatLines = 2000;
+
+    private const string EnterAlternateScreen = "\u001b[?1049h";
+    private const string LeaveAlternateScreen = "\u001b[?1049l";
+
+    private readonly TextWriter _terminal;
+    private readonly Func<string> _status;
+    private readonly Func<IReadOnlyCollection<string>> _users;
+    private readonly Func<string, IEnumerable<string>> _completions;
+    private readonly LineEditor _editor = new();
+    private readonly List<string> _chat = [];
+    private bool _active;
+
+    /// <param name="terminal">Where escape sequences go: the console's output.</param>
+    /// <param name="status">The status line's text, asked for at each redraw.</param>
+    /// <param name="users">The user list beside the chat.</param>
+    /// <param name="completions">Candidates for Tab, given the word being completed.</param>
+    public InteractiveScreen(TextWriter terminal, Func<string> status, Func<IReadOnlyCollection<string>> users, Func<string, IEnumerable<string>> completions)
+    {
+        _terminal = terminal;
+        _status = status;
+        _users = users;
+        _completions = completions;
+    }
+
+    /// <summary>A writer for <see cref="ChatView"/>: each line it writes joins the chat area.</summary>
+    public TextWriter ChatWriter => new LineSink(this);
+
+    public void Start()
+    {
+        _active = true;
+        _terminal.Write(EnterAlternateScreen);
+        Render();
+    }
+
+    public void AddLine(string line)
+    {
+        _chat.Add(line);
+        if (_chat.Count > MaxChatLines)
+        {
+            _chat.RemoveRange(0, _chat.Count - MaxChatLines);
+        }
+
+        Render();
+    }
+
+    /// <summary>Applies one key; returns the line when Enter sends one, otherwise null.</summary>
+    public string? HandleKey(ConsoleKeyInfo key)
+    {
+        bool control = (key.Modifiers & ConsoleModifiers.Control) != 0;
+        string? submitted = null;
+        switch (key.Key)
+        {
+            case ConsoleKey.Enter:
+                submitted = _editor.Submit();
+                break;
+            case ConsoleKey.Backspace:
+                _editor.Backspace();
+                break;
+            case ConsoleKey.Delete:
+                _editor.Delete();
+                break;
+            case ConsoleKey.LeftArrow when control:
+                _editor.WordLeft();
+                break;
+            case ConsoleKey.RightArrow when control:
+                _editor.WordRight();
+                break;
+            case ConsoleKey.LeftArrow:
+                _editor.Left();
+                break;
+            case ConsoleKey.RightArrow:
+                _editor.Right();
+                break;
+            case ConsoleKey.Home:
+            case ConsoleKey.A when control:
+                _editor.Home();
+                break;
+            case ConsoleKey.End:
+            case ConsoleKey.E when control:
+                _editor.End();
+                break;
+            case ConsoleKey.UpArrow:
+                _editor.HistoryUp();
+                break;
+            case ConsoleKey.DownArrow:
+                _editor.HistoryDown();
+                break;
+            case ConsoleKey.W when control:
+                _editor.DeleteWordLeft();
+                break;
+            case ConsoleKey.Tab:
+                IReadOnlyList<string> choices = _editor.Complete(_completions(_editor.WordBeforeCursor));
+                if (choices.Count > 0)
+                {
+                    _chat.Add("-!- " + string.Join("  ", choices));
+                }
+
+                break;
+            default:
+                if (!char.IsControl(key.KeyChar))
+                {
+                    _editor.Insert(key.KeyChar.ToString());
+                }
+
+                break;
+        }
+
+        Render();
+        return submitted;
+    }
+
+    /// <summary>Draws the whole screen again (after a change, or when the terminal was resized).</summary>
+    public void Render()
+    {
+        if (!_active)
+        {
+            return;
+        }
+
+        int width = Math.Max(20, Console.WindowWidth);
+        int height = Math.Max(4, Console.WindowHeight);
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(width, height, _chat, _status(), _editor.Text, _editor.Cursor, _users()));
+        var frame = new StringBuilder("\u001b[?25l\u001b[H");
+        for (int row = 0; row < screen.Rows.Count; row++)
+        {
+            frame.Append(screen.Rows[row]).Append("\u001b[K");
+            if (row < screen.Rows.Count - 1)
+            {
+                frame.Append("\r\n");
+            }
+        }
+
+        frame.Append($"\u001b[{screen.CursorRow + 1};{screen.CursorColumn + 1}H\u001b[?25h");
+        _terminal.Write(frame.ToString());
+        _terminal.Flush();
+    }
+
+    /// <summary>Leaves the alternate screen: the terminal shows what it showed before the client started.</summary>
+    public void Dispose()
+    {
+        if (!_active)
+        {
+            return;
+        }
+
+        _active = false;
+        _terminal.Write(LeaveAlternateScreen);
+        _terminal.Flush();
+    }
+
+    /// <summary>Turns ChatView's lines into chat-area lines.</summary>
+    private sealed class LineSink(InteractiveScreen screen) : TextWriter
+    {
+        private readonly StringBuilder _pending = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value == '\n')
+            {
+                screen.AddLine(_pending.ToString().TrimEnd('\r'));
+                _pending.Clear();
+            }
+            else
+            {
+                _pending.Append(value);
+            }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            _pending.Append(value);
+            screen.AddLine(_pending.ToString());
+            _pending.Clear();
+        }
+    }
+}
