@@ -109,6 +109,9 @@ public sealed class ChatSession : IDisposable
         _wake.Wake();
     }
 
+    /// <summary>Our name now: as given, or as the server last confirmed it (a /nick).</summary>
+    public string CurrentName => _user;
+
     /// <summary>The interactive screen, when stdin and stdout are a terminal; null in plain mode.</summary>
     public Terminal.InteractiveScreen? Screen { get; set; }
 

@@ -72,7 +72,7 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
 
     ChatSession? sessionForScreen = null;
     using var screen = interactive
-        ? new PollChat.Client.Terminal.InteractiveScreen(Console.Out, () => sessionForScreen?.StatusText ?? "", () => sessionForScreen?.Users.Online ?? [], word => Completions(sessionForScreen, word))
+        ? new PollChat.Client.Terminal.InteractiveScreen(Console.Out, () => sessionForScreen?.StatusText ?? "", () => sessionForScreen?.Users.Online ?? [], word => Completions(sessionForScreen, word), () => sessionForScreen?.CurrentName)
         : null;
     var view = new ChatView(screen?.ChatWriter ?? Console.Out);
     using var session = new ChatSession(connection with { User = name, Password = password }, view) { Screen = screen };

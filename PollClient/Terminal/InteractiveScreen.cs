@@ -20,6 +20,7 @@ public sealed class InteractiveScreen : IDisposable
     private readonly Func<string> _status;
     private readonly Func<IReadOnlyCollection<string>> _users;
     private readonly Func<string, IEnumerable<string>> _completions;
+    private readonly Func<string?> _myName;
     private readonly LineEditor _editor = new();
     private readonly List<string> _chat = [];
     private bool _active;
@@ -28,8 +29,10 @@ public sealed class InteractiveScreen : IDisposable
     /// <param name="status">The status line's text, asked for at each redraw.</param>
     /// <param name="users">The user list beside the chat.</param>
     /// <param name="completions">Candidates for Tab, given the word being completed.</param>
-    public InteractiveScreen(TextWriter terminal, Func<string> status, Func<IReadOnlyCollection<string>> users, Func<string, IEnumerable<string>> completions)
+    /// <param name="myName">The user's current name, for own lines and mentions.</param>
+    public InteractiveScreen(TextWriter terminal, Func<string> status, Func<IReadOnlyCollection<string>> users, Func<string, IEnumerable<string>> completions, Func<string?> myName)
     {
+        _myName = myName;
         _terminal = terminal;
         _status = status;
         _users = users;
@@ -48,6 +51,11 @@ public sealed class InteractiveScreen : IDisposable
 
     public void AddLine(string line)
     {
+        if (LineStyle.Rings(line, _myName()))
+        {
+            _terminal.Write('\a');
+        }
+
         _chat.Add(line);
         if (_chat.Count > MaxChatLines)
         {
@@ -135,9 +143,15 @@ public sealed class InteractiveScreen : IDisposable
         int height = Math.Max(4, Console.WindowHeight);
         RenderedScreen screen = ScreenLayout.Render(new ScreenState(width, height, _chat, _status(), _editor.Text, _editor.Cursor, _users()));
         var frame = new StringBuilder("\u001b[?25l\u001b[H");
+        string? me = _myName();
         for (int row = 0; row < screen.Rows.Count; row++)
         {
-            frame.Append(screen.Rows[row]).Append("\u001b[K");
+            int source = row < screen.ChatSources.Count ? screen.ChatSources[row] : -1;
+            string style = source >= 0 ? LineStyle.For(_chat[source], me) : row == screen.Rows.Count - 2 && LineStyle.Enabled ? "\u001b[7m" : "";
+            string text = screen.Rows[row];
+            int separator = source >= 0 ? text.IndexOf('│', StringComparison.Ordinal) : -1;
+            // Only the chat part of a row takes its line's colour; the user list beside it stays plain.
+            frame.Append(style).Append(separator < 0 ? text : text[..separator]).Append(LineStyle.End(style)).Append(separator < 0 ? "" : text[separator..]).Append("\u001b[K");
             if (row < screen.Rows.Count - 1)
             {
                 frame.Append("\r\n");

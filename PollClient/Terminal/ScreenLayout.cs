@@ -11,7 +11,11 @@ namespace PollChat.Client.Terminal;
 public sealed record ScreenState(int Width, int Height, IReadOnlyList<string> ChatLines, string Status, string Input, int Cursor, IReadOnlyCollection<string> Users);
 
 /// <summary>The screen as rows of text, each at most the terminal's width, and where the cursor goes.</summary>
-public sealed record RenderedScreen(IReadOnlyList<string> Rows, int CursorRow, int CursorColumn);
+/// <param name="Rows">Every row, top to bottom.</param>
+/// <param name="CursorRow">The input row.</param>
+/// <param name="CursorColumn">Where the cursor stands in it.</param>
+/// <param name="ChatSources">For each chat row, the index of the chat line it shows part of (-1 for a blank row), so a row can be styled as its line is.</param>
+public sealed record RenderedScreen(IReadOnlyList<string> Rows, int CursorRow, int CursorColumn, IReadOnlyList<int> ChatSources);
 
 /// <summary>
 /// Where everything goes on the screen, with no terminal attached: chat on top (newest at the
@@ -41,7 +45,7 @@ public static class ScreenLayout
         int chatWidth = withList ? width - UserListWidth : width;
 
         var rows = new List<string>(state.Height);
-        List<string> chat = LastRows(state.ChatLines, chatWidth, chatRows);
+        (List<string> chat, List<int> sources) = LastRows(state.ChatLines, chatWidth, chatRows);
         List<string> list = withList ? ListRows(state.Users, chatRows) : [];
         for (int row = 0; row < chatRows; row++)
         {
@@ -52,30 +56,34 @@ public static class ScreenLayout
         rows.Add(Fit(state.Status, width));
         (string inputRow, int cursorColumn) = InputRow(state.Input, state.Cursor, width);
         rows.Add(inputRow);
-        return new RenderedScreen(rows, rows.Count - 1, cursorColumn);
+        return new RenderedScreen(rows, rows.Count - 1, cursorColumn, sources);
     }
 
     /// <summary>The last <paramref name="count"/> screen rows of the wrapped lines, padded at the top when there are fewer.</summary>
-    private static List<string> LastRows(IReadOnlyList<string> lines, int width, int count)
+    private static (List<string> Rows, List<int> Sources) LastRows(IReadOnlyList<string> lines, int width, int count)
     {
         var rows = new List<string>();
+        var sources = new List<int>();
         for (int i = lines.Count - 1; i >= 0 && rows.Count < count; i--)
         {
             List<string> wrapped = TextLayout.Wrap(lines[i], width);
             rows.InsertRange(0, wrapped);
+            sources.InsertRange(0, Enumerable.Repeat(i, wrapped.Count));
         }
 
         if (rows.Count > count)
         {
             rows.RemoveRange(0, rows.Count - count);
+            sources.RemoveRange(0, sources.Count - count);
         }
 
         while (rows.Count < count)
         {
             rows.Insert(0, "");
+            sources.Insert(0, -1);
         }
 
-        return rows;
+        return (rows, sources);
     }
 
     private static List<string> ListRows(IReadOnlyCollection<string> users, int count)
