@@ -245,7 +245,14 @@ public sealed class ChatSession : IDisposable
             return;
         }
 
-        if (Screen?.HandleKey(key) is { } line && UserInput.Parse(line) is { Kind: not UserInputKind.Nothing } input)
+        string? line = Screen?.HandleKey(key);
+        if (line is not null && Screen!.LocalCommand(line) is { } answer)
+        {
+            _view.Status(answer);
+            return;
+        }
+
+        if (line is not null && UserInput.Parse(line) is { Kind: not UserInputKind.Nothing } input)
         {
             if (input.Kind == UserInputKind.Send && _socket is not null && !input.Text.StartsWith('/'))
             {

@@ -24,6 +24,8 @@ public sealed class InteractiveScreen : IDisposable
     private readonly LineEditor _editor = new();
     private readonly List<string> _chat = [];
     private bool _active;
+    private LineStyle.BellMode _bell = LineStyle.BellMode.All;
+    private bool _timestamps = true;
 
     /// <param name="terminal">Where escape sequences go: the console's output.</param>
     /// <param name="status">The status line's text, asked for at each redraw.</param>
@@ -51,7 +53,7 @@ public sealed class InteractiveScreen : IDisposable
 
     public void AddLine(string line)
     {
-        if (LineStyle.Rings(line, _myName()))
+        if (LineStyle.Rings(line, _myName(), _bell))
         {
             _terminal.Write('\a');
         }
@@ -63,6 +65,44 @@ public sealed class InteractiveScreen : IDisposable
         }
 
         Render();
+    }
+
+    /// <summary>
+    /// The screen's own commands, which never go to the server: <c>/bell off|pm|all</c> and
+    /// <c>/timestamp on|off</c>. Returns what to tell the user, or null if the line is not one.
+    /// </summary>
+    public string? LocalCommand(string line)
+    {
+        string[] words = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            return null;
+        }
+
+        string? argument = words.Length == 2 ? words[1].ToLowerInvariant() : null;
+        switch (words[0].ToLowerInvariant())
+        {
+            case "/bell":
+                (_bell, string? said) = argument switch
+                {
+                    "off" => (LineStyle.BellMode.Off, "The bell is off."),
+                    "pm" => (LineStyle.BellMode.PrivateMessages, "The bell rings for private messages."),
+                    "all" => (LineStyle.BellMode.All, "The bell rings for private messages and mentions of your name."),
+                    _ => (_bell, null),
+                };
+                return said ?? "usage: /bell off|pm|all";
+            case "/timestamp":
+                if (argument is not ("on" or "off"))
+                {
+                    return "usage: /timestamp on|off";
+                }
+
+                _timestamps = argument == "on";
+                Render();
+                return _timestamps ? "Times are shown." : "Times are hidden.";
+            default:
+                return null;
+        }
     }
 
     /// <summary>Applies one key; returns the line when Enter sends one, otherwise null.</summary>
@@ -141,7 +181,8 @@ public sealed class InteractiveScreen : IDisposable
 
         int width = Math.Max(20, Console.WindowWidth);
         int height = Math.Max(4, Console.WindowHeight);
-        RenderedScreen screen = ScreenLayout.Render(new ScreenState(width, height, _chat, _status(), _editor.Text, _editor.Cursor, _users()));
+        IReadOnlyList<string> shown = _timestamps ? _chat : [.. _chat.Select(line => line[LineStyle.StampLength(line)..])];
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(width, height, shown, _status(), _editor.Text, _editor.Cursor, _users()));
         var frame = new StringBuilder("\u001b[?25l\u001b[H");
         string? me = _myName();
         for (int row = 0; row < screen.Rows.Count; row++)

@@ -30,6 +30,6 @@ public static class ClientCommands
     public static readonly string[] Names =
     [
         "/help", "/users", "/who", "/names", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick",
-        "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister",
+        "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister", "/bell", "/timestamp",
     ];
 }

@@ -8,6 +8,19 @@ namespace PollChat.Client.Terminal;
 /// </summary>
 public static class LineStyle
 {
+    /// <summary>When the terminal bell rings (/bell).</summary>
+    public enum BellMode
+    {
+        /// <summary>Never.</summary>
+        Off,
+
+        /// <summary>For private messages to you.</summary>
+        PrivateMessages,
+
+        /// <summary>For private messages and for mentions of your name (the default).</summary>
+        All,
+    }
+
     private const string Reset = "\u001b[0m";
 
     /// <summary>Colours for other people's lines: readable on dark and light backgrounds, and none of them the colours of the kinds below.</summary>
@@ -63,13 +76,13 @@ public static class LineStyle
     /// <summary>Ends a styled row.</summary>
     public static string End(string style) => style.Length == 0 ? "" : Reset;
 
-    /// <summary>Whether a line should ring the bell: a private message to you, or a mention of your name by someone else.</summary>
-    public static bool Rings(string line, string? myName)
+    /// <summary>Whether a line rings the bell: with <see cref="BellMode.All"/> a private message to you or a mention of your name by someone else, with <see cref="BellMode.PrivateMessages"/> only the first.</summary>
+    public static bool Rings(string line, string? myName, BellMode mode = BellMode.All)
     {
         string rest = line.Length > 8 && line[0] == '[' && line[6] == ']' ? line[8..] : line;
-        if (rest.StartsWith(ChatView.PrivateMarker + " to ", StringComparison.Ordinal))
+        if (mode == BellMode.Off || rest.StartsWith(ChatView.PrivateMarker + " to ", StringComparison.Ordinal))
         {
-            return false; // The copy of one you sent.
+            return false; // Off, or the copy of one you sent.
         }
 
         if (rest.StartsWith(ChatView.PrivateMarker, StringComparison.Ordinal))
@@ -78,9 +91,14 @@ public static class LineStyle
         }
 
         int arrow = rest.IndexOf(" > ", StringComparison.Ordinal);
-        return myName is not null && arrow > 0 && !rest[..arrow].Equals(myName, StringComparison.OrdinalIgnoreCase)
+        return mode == BellMode.All && myName is not null && arrow > 0 && !rest[..arrow].Equals(myName, StringComparison.OrdinalIgnoreCase)
             && rest[(arrow + 3)..].Contains(myName, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>"[14:02] " at the start of a line, or 0 if it has none: what /timestamp off hides.</summary>
+    public static int StampLength(string line) =>
+        line.Length > 8 && line[0] == '[' && line[3] == ':' && line[6] == ']' && line[7] == ' '
+            && char.IsAsciiDigit(line[1]) && char.IsAsciiDigit(line[2]) && char.IsAsciiDigit(line[4]) && char.IsAsciiDigit(line[5]) ? 8 : 0;
 
     /// <summary>string.GetHashCode changes from run to run; a name's colour must not.</summary>
     private static int StableHash(string text)

@@ -33,6 +33,14 @@ public sealed class InteractiveClientTests
         Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("half a line"));
         terminal.WaitFor(screen => screen.Any(row => row.Contains("alice > half a line", StringComparison.Ordinal)) && screen[^1] == ">");
 
+        terminal.Type("/timestamp off");
+        terminal.Press("Enter");
+        string[] plain = terminal.WaitFor(screen => screen.Any(row => row.StartsWith("-!- Times are hidden.", StringComparison.Ordinal)));
+        Assert.That(plain, Has.Some.StartsWith("bob > hello there alice"), "the times are hidden");
+        terminal.Type("/bell pm");
+        terminal.Press("Enter");
+        terminal.WaitFor(screen => screen.Any(row => row.StartsWith("-!- The bell rings for private messages.", StringComparison.Ordinal)));
+
         terminal.Resize(60, 10);
         terminal.WaitFor(screen => screen.Length == 10 && !screen.Any(row => row.Contains('│', StringComparison.Ordinal)));
 

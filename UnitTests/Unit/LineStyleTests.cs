@@ -33,4 +33,24 @@ public sealed class LineStyleTests
     [TestCase("[14:02] *** alice joined", false)]
     public void The_bell_rings_for_private_messages_and_mentions_by_others(string line, bool rings) =>
         Assert.That(LineStyle.Rings(line, "alice"), Is.EqualTo(rings));
+
+    [Test]
+    public void Bell_modes_choose_what_rings()
+    {
+        const string Private = "[14:02] [private] bob > psst";
+        const string Mention = "[14:02] bob > alice, lunch?";
+        Assert.Multiple(() =>
+        {
+            Assert.That(LineStyle.Rings(Private, "alice", LineStyle.BellMode.Off), Is.False);
+            Assert.That(LineStyle.Rings(Private, "alice", LineStyle.BellMode.PrivateMessages), Is.True);
+            Assert.That(LineStyle.Rings(Mention, "alice", LineStyle.BellMode.PrivateMessages), Is.False);
+            Assert.That(LineStyle.Rings(Mention, "alice", LineStyle.BellMode.All), Is.True);
+        });
+    }
+
+    [TestCase("[14:02] bob > hi", 8)]
+    [TestCase("-!- Connected", 0)]
+    [TestCase("[ab:cd] x", 0)]
+    public void The_time_prefix_is_found_only_where_there_is_one(string line, int length) =>
+        Assert.That(LineStyle.StampLength(line), Is.EqualTo(length));
 }
