@@ -190,11 +190,14 @@ public sealed partial class ChatServer
         return true;
     }
 
-    private void ShowRooms(ClientConnection client, long now)
+    private void ShowRooms(ClientConnection client, long now) => SendNotice(client, RoomsLine(), now);
+
+    /// <summary>"Rooms (2): #dev (1 member: ship it), #lobby (3 members)": for /rooms and the operator's /rooms alike.</summary>
+    private string RoomsLine()
     {
         IEnumerable<string> rooms = _rooms.Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
             .Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
-        SendNotice(client, $"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(MaxNamesListed))}", now);
+        return $"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(MaxNamesListed))}";
     }
 
     private void Topic(ClientConnection client, string topic, long now)

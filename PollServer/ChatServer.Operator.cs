@@ -16,7 +16,7 @@ public sealed partial class ChatServer
     [
         new("help", "/help", "list the operator commands", (_, _, reply) => ShowOperatorHelp(reply)),
         new("users", "/users", "who is online, and in which room", (s, _, reply) => s.ShowUsersToOperator(reply)),
-        new("rooms", "/rooms", "the rooms, with members and topics", (s, _, reply) => s.ShowRoomsToOperator(reply)),
+        new("rooms", "/rooms", "the rooms, with members and topics", (s, _, reply) => reply(s.RoomsLine())),
         new("say", "/say <text>", "a notice to everyone online", (s, args, reply) => s.SayToEveryone(args, reply)),
         new("stats", "/stats", "the counters line, as SIGUSR1 logs it", (s, _, reply) => reply(s._counters.Snapshot(s._connections.Count, s._store?.NotStored ?? 0, s.TlsCallsOffLoopLive()))),
         new("quit", "/quit", "shut the server down cleanly, telling everyone", (s, _, reply) => s.QuitFromConsole(reply)),
@@ -78,13 +78,6 @@ public sealed partial class ChatServer
         {
             reply(string.Create(CultureInfo.InvariantCulture, $"Also {unnamed} connected without a name yet."));
         }
-    }
-
-    private void ShowRoomsToOperator(Action<string> reply)
-    {
-        IEnumerable<string> rooms = _rooms.Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
-            .Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
-        reply($"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(MaxNamesListed))}");
     }
 
     private void SayToEveryone(string text, Action<string> reply)

@@ -45,9 +45,6 @@ public sealed class TlsChannel : IDisposable
     /// <summary>Transport calls made on another thread than the one that created the channel: 0 while every continuation runs inline, as designed.</summary>
     public long CallsOffOwnerThread => _transport.CallsOffOwnerThread;
 
-    /// <summary>The certificate the peer presented, once the handshake is done.</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => _ssl.RemoteCertificate;
-
     /// <summary>The server side: the handshake starts now and waits for the client's hello.</summary>
     public static TlsChannel ForServer(SslServerAuthenticationOptions options) =>
         new(ssl => ssl.AuthenticateAsServerAsync(options, CancellationToken.None));
@@ -65,9 +62,6 @@ public sealed class TlsChannel : IDisposable
             Failure ??= _handshake.Exception!.InnerException ?? _handshake.Exception;
         }
     }
-
-    /// <summary>The peer closed TCP: a pending read ends, as at end of stream.</summary>
-    public void FeedEnd() => _transport.FeedEnd();
 
     /// <summary>
     /// Returns the next decrypted chunk, if one is ready; the span is valid until the next call.
@@ -137,7 +131,6 @@ public sealed class TlsChannel : IDisposable
         private byte[] _outgoing = new byte[4096];
         private int _outgoingStart;
         private int _outgoingEnd;
-        private bool _ended;
 
         private ManualResetValueTaskSourceCore<int> _pendingRead;
         private Memory<byte> _pendingInto;
@@ -166,12 +159,6 @@ public sealed class TlsChannel : IDisposable
             CompletePendingRead();
         }
 
-        public void FeedEnd()
-        {
-            _ended = true;
-            CompletePendingRead();
-        }
-
         public void ConsumeOutgoing(int count)
         {
             _outgoingStart += count;
@@ -184,7 +171,7 @@ public sealed class TlsChannel : IDisposable
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             CountForeignThread();
-            if (_incomingEnd > _incomingStart || _ended)
+            if (_incomingEnd > _incomingStart)
             {
                 return new ValueTask<int>(TakeIncoming(buffer.Span));
             }
@@ -239,7 +226,7 @@ public sealed class TlsChannel : IDisposable
 
         private void CompletePendingRead()
         {
-            if (!_readPending || (_incomingEnd == _incomingStart && !_ended))
+            if (!_readPending || _incomingEnd == _incomingStart)
             {
                 return;
             }
