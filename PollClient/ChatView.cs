@@ -53,6 +53,8 @@ public sealed class ChatView(TextWriter output)
             RichEventTypes.Renamed => $"{e.Old} is now known as {e.Name}",
             RichEventTypes.Room => $"You are now in {e.Room} ({Members(e.Members?.Count)}: {string.Join(", ", e.Members ?? [])}){(e.Topic is null ? "" : $". Topic: {e.Topic}")}",
             RichEventTypes.Topic => $"{e.By} set the topic of {e.Room}: {e.Text}",
+            RichEventTypes.Away => e.Text is null ? "You are not marked as away" : $"You are marked as away: {e.Text}. Type /back when you return.",
+            RichEventTypes.Rooms => RoomsLine(e.Rooms ?? [], e.Count ?? 0),
             _ => null,
         };
         return e.Type switch
@@ -67,6 +69,10 @@ public sealed class ChatView(TextWriter output)
         };
     }
 
+    /// <summary>The same line PollServer sends classic clients for /rooms: "Rooms (2): #dev (1 member: ship it), #lobby (3 members)".</summary>
+    private static string RoomsLine(IReadOnlyList<RoomSummary> rooms, int total) =>
+        $"Rooms ({total}): {string.Join(", ", rooms.Select(r => $"{r.Name} ({Members(r.Members)}{(r.Topic is null ? "" : $": {r.Topic}")})"))}";
+
     private static string Members(int? count) => count == 1 ? "1 member" : $"{count ?? 0} members";
 
     private static string Stamp(DateTime time) => time.ToString("HH:mm", CultureInfo.InvariantCulture);
@@ -74,11 +80,9 @@ public sealed class ChatView(TextWriter output)
     public static string FormatMessage(DateTime time, string sender, string text)
     {
         string stamp = Stamp(time);
-        if (IsReplayed(sender))
+        if (HistoryReplay.TrySplitSender(sender, out string originalTime, out string originalSender))
         {
-            // A history replay's sender carries the original time, "[14:02] alice": show that time, not now.
-            stamp = sender[1..6];
-            sender = sender[8..];
+            (stamp, sender) = (originalTime, originalSender); // A replayed message shows when it was said, not now.
         }
 
         if (sender == ServerSender.Name)
@@ -91,10 +95,6 @@ public sealed class ChatView(TextWriter output)
             ? $"[{stamp}] {Neutralise(sender)} {Neutralise(text)}"
             : $"[{stamp}] {Neutralise(sender)} > {Neutralise(text)}";
     }
-
-    private static bool IsReplayed(string sender) =>
-        sender.Length > 8 && sender[0] == '[' && sender[3] == ':' && sender[6] == ']' && sender[7] == ' '
-        && char.IsAsciiDigit(sender[1]) && char.IsAsciiDigit(sender[2]) && char.IsAsciiDigit(sender[4]) && char.IsAsciiDigit(sender[5]);
 
     /// <summary>Replaces control characters (escape sequences, bells, carriage returns, C1 codes) with visible stand-ins; keeps tabs.</summary>
     public static string Neutralise(string text)

@@ -163,14 +163,11 @@ public sealed partial class ChatServer
 
         if (!ReplayHistory(client, client.Room!, count, now))
         {
-            SendNotice(client, $"No messages in {client.Room!.Name} yet", now);
+            SendNotice(client, HistoryReplay.NoneYet(client.Room!.Name), now);
         }
     }
 
-    /// <summary>
-    /// Sends a room's last messages as pairs whose sender carries the original time, "[14:02] alice":
-    /// classic clients print it as is, and no user can take a name with a space. Returns false if there were none.
-    /// </summary>
+    /// <summary>Sends a room's last messages as <see cref="HistoryReplay"/> describes. Returns false if there were none.</summary>
     private bool ReplayHistory(ClientConnection client, Room room, int count, long now)
     {
         List<RoomHistory.Entry> entries = [.. room.History.Last(count)];
@@ -179,24 +176,34 @@ public sealed partial class ChatServer
             return false;
         }
 
-        SendNotice(client, $"Last {entries.Count} {(entries.Count == 1 ? "message" : "messages")} in {room.Name}:", now);
+        SendNotice(client, HistoryReplay.Heading(entries.Count, room.Name), now);
         foreach (RoomHistory.Entry entry in entries)
         {
-            string stamp = entry.UtcTime.ToLocalTime().ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
-            string sender = $"[{stamp}] {entry.Sender}";
+            string sender = HistoryReplay.Sender(entry.UtcTime.ToLocalTime(), entry.Sender);
             Enqueue(client, [.. Frame.Encode(sender), .. Frame.Encode((ReadOnlySpan<byte>)entry.Text.AsSpan(0, entry.Length))], now);
         }
 
         return true;
     }
 
-    private void ShowRooms(ClientConnection client, long now) => SendNotice(client, RoomsLine(), now);
+    private void ShowRooms(ClientConnection client, long now)
+    {
+        if (!client.Rich)
+        {
+            SendNotice(client, RoomsLine(), now);
+            return;
+        }
+
+        List<RoomSummary> rooms = [.. SortedRooms().Take(MaxNamesListed).Select(r => new RoomSummary(r.Name, r.Members.Count, r.Topic))];
+        SendEvent(client, new RichEvent { Type = RichEventTypes.Rooms, Rooms = rooms, Count = _rooms.Count }, now);
+    }
+
+    private IEnumerable<Room> SortedRooms() => _rooms.Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>"Rooms (2): #dev (1 member: ship it), #lobby (3 members)": for /rooms and the operator's /rooms alike.</summary>
     private string RoomsLine()
     {
-        IEnumerable<string> rooms = _rooms.Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
-            .Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
+        IEnumerable<string> rooms = SortedRooms().Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
         return $"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(MaxNamesListed))}";
     }
 
@@ -340,14 +347,27 @@ public sealed partial class ChatServer
     private void SetAway(ClientConnection client, string text, long now)
     {
         client.AwayText = text.Length == 0 ? "away" : text;
-        SendNotice(client, $"You are marked as away: {client.AwayText}. Type /back when you return.", now);
+        TellAway(client, $"You are marked as away: {client.AwayText}. Type /back when you return.", now);
     }
 
     private void SetBack(ClientConnection client, long now)
     {
         string notice = client.AwayText is null ? "You were not marked as away" : "Welcome back; you are no longer marked as away";
         client.AwayText = null;
-        SendNotice(client, notice, now);
+        TellAway(client, notice, now);
+    }
+
+    /// <summary>A rich client shows its away state in its status line, so it is told as an event it can read without matching text.</summary>
+    private void TellAway(ClientConnection client, string notice, long now)
+    {
+        if (client.Rich)
+        {
+            SendEvent(client, new RichEvent { Type = RichEventTypes.Away, Text = client.AwayText }, now);
+        }
+        else
+        {
+            SendNotice(client, notice, now);
+        }
     }
 
     private void ShowWhois(ClientConnection client, string name, long now)

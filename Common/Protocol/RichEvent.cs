@@ -65,7 +65,7 @@ public sealed record RichEvent
     /// <summary>Private: to whom.</summary>
     public string? To { get; init; }
 
-    /// <summary>Private: the message; error: the sentence; topic: the new topic.</summary>
+    /// <summary>Private: the message; error: the sentence; topic: the new topic; away: your away text.</summary>
     public string? Text { get; init; }
 
     /// <summary>The room the event is about; hello, users: the client's own.</summary>
@@ -80,7 +80,7 @@ public sealed record RichEvent
     /// <summary>Left, offline: why, as the others are told ("quit", "connection lost", "kicked by the operator: spam").</summary>
     public string? Reason { get; init; }
 
-    /// <summary>Entered, left: members of the room now; online, offline: users online now.</summary>
+    /// <summary>Entered, left: members of the room now; online, offline: users online now; rooms: rooms in all.</summary>
     public int? Count { get; init; }
 
     /// <summary>Users, room: the members of the room, sorted.</summary>
@@ -98,7 +98,13 @@ public sealed record RichEvent
     /// then asks again (/users) instead of trusting its copy.
     /// </summary>
     public bool? Tracked { get; init; }
+
+    /// <summary>Rooms: every room (up to the server's listing limit), sorted by name; <see cref="Count"/> says how many there are in all.</summary>
+    public IReadOnlyList<RoomSummary>? Rooms { get; init; }
 }
+
+/// <summary>One room in a rooms event: its name, how many are in it, and its topic if it has one.</summary>
+public sealed record RoomSummary(string Name, int Members, string? Topic = null);
 
 /// <summary>The values of <see cref="RichEvent.Type"/>.</summary>
 public static class RichEventTypes
@@ -127,6 +133,10 @@ public static class RichEventTypes
     public const string Private = "private";
     /// <summary>A command of yours failed (text); nothing was sent or changed.</summary>
     public const string Error = "error";
+    /// <summary>Your away state changed (text: your away text; absent when you are back).</summary>
+    public const string Away = "away";
+    /// <summary>The answer to /rooms (rooms, count).</summary>
+    public const string Rooms = "rooms";
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -89,6 +89,32 @@ public sealed partial class RichModeTests
     }
 
     [Test]
+    public void Away_and_rooms_are_events_for_a_rich_client_and_sentences_for_a_classic_one()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        alice.Send(RichMode.Request);
+        alice.ReadUntil(p => p.Text.Contains("\"users\"", StringComparison.Ordinal));
+        bob.Send("/join #dev");
+        bob.Send("/topic ship it");
+        bob.ReadNotice("bob set the topic");
+        Assert.That(NextEvent(alice), Does.Contain("\"left\",\"name\":\"bob\""));
+
+        alice.Send("/away lunch");
+        Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"away","text":"lunch"}"""));
+        alice.Send("/back");
+        Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"away"}"""), "no text: present again");
+        alice.Send("/rooms");
+        Assert.That(NextEvent(alice), Is.EqualTo("""{"type":"rooms","count":2,"rooms":[{"name":"#dev","members":1,"topic":"ship it"},{"name":"#lobby","members":1}]}"""));
+
+        bob.Send("/away");
+        Assert.That(bob.ReadNotice("You are").Text, Is.EqualTo("You are marked as away: away. Type /back when you return."));
+        bob.Send("/rooms");
+        Assert.That(bob.ReadNotice("Rooms").Text, Is.EqualTo("Rooms (2): #dev (1 member: ship it), #lobby (1 member)"));
+    }
+
+    [Test]
     public void An_unknown_version_is_refused_and_the_connection_stays_classic()
     {
         using var server = TestServer.Start();

@@ -81,11 +81,16 @@ public sealed class RichModeClientTests
             Assert.That(Show(new RichEvent { Type = RichEventTypes.Topic, Room = "#dev", Text = "ship it", By = "bob" }), Is.EqualTo("[12:00] *** bob set the topic of #dev: ship it"));
             Assert.That(Show(new RichEvent { Type = RichEventTypes.Renamed, Old = "carol", Name = "carla" }), Is.EqualTo("[12:00] *** carol is now known as carla"));
             Assert.That(Show(new RichEvent { Type = RichEventTypes.Private, From = "bob", To = "alice", Text = "\u001b[2Jgone" }), Is.EqualTo("[12:00] [private] bob > ^[[2Jgone"));
+            Assert.That(Show(new RichEvent { Type = RichEventTypes.Away, Text = "lunch" }), Is.EqualTo("[12:00] *** You are marked as away: lunch. Type /back when you return."));
+            Assert.That(Show(new RichEvent { Type = RichEventTypes.Away }), Is.EqualTo("[12:00] *** You are not marked as away"));
+            Assert.That(Show(new RichEvent { Type = RichEventTypes.Rooms, Count = 2, Rooms = DevAndLobby }), Is.EqualTo("[12:00] *** Rooms (2): #dev (1 member: ship it), #lobby (3 members)"));
             Assert.That(Show(new RichEvent { Type = RichEventTypes.Online, Name = "dave" }), Is.Null);
             Assert.That(Show(new RichEvent { Type = RichEventTypes.Users, Members = Bob }), Is.Null);
             Assert.That(Show(new RichEvent { Type = "from-the-future" }), Is.Null);
         });
     }
+
+    private static readonly RoomSummary[] DevAndLobby = [new("#dev", 1, "ship it"), new("#lobby", 3)];
 
     private static string? Show(RichEvent e) => ChatView.FormatEvent(Noon, e, "alice");
 }
