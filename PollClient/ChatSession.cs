@@ -30,6 +30,9 @@ public sealed record ClientOptions(string Host, int Port, string User)
     /// <summary>Accept only a certificate that validates against this CA (PEM) for the host's name.</summary>
     public string? TlsCaFile { get; init; }
 
+    /// <summary>For bots (<c>--bot</c>): leave out the history a server replays on entering a room; a /history asked for still shows.</summary>
+    public bool SkipHistoryReplay { get; init; }
+
     /// <summary>Where trust-on-first-use remembers fingerprints.</summary>
     public string KnownServersFile { get; init; } = ServerTrust.DefaultKnownServersFile;
 }
@@ -51,7 +54,6 @@ public sealed class ChatSession : IDisposable
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentQueue<UserInput> _inputs = new();
     private readonly ConcurrentQueue<ConsoleKeyInfo> _keys = new();
-    private volatile bool _redrawRequested;
     private readonly List<Socket> _readList = [];
 
     private static readonly byte[] RichRequest = Encoding.UTF8.GetBytes(RichMode.Request);
@@ -74,6 +76,21 @@ public sealed class ChatSession : IDisposable
     private bool _usersAsked;
     private bool _quitRequested;
     private int _exitCode = ExitCodes.Ok;
+
+    // For the status line: what the server said of our away state, private messages not yet seen, and whom TLS vouched for.
+    private string? _awayText;
+    private int _unreadPrivate;
+    private string? _serverFingerprint;
+
+    // Rooms for Tab completion, refreshed by asking /rooms without showing the answer: answers come in order, so a count of silent asks is enough.
+    private static readonly TimeSpan RoomListFreshFor = TimeSpan.FromSeconds(15);
+    private readonly SortedSet<string> _knownRooms = new(StringComparer.OrdinalIgnoreCase);
+    private int _silentRoomAsks;
+    private DateTime _roomsAskedAt = DateTime.MinValue;
+
+    // --bot: how many /history answers are still to come, and whether the replay arriving now was asked for.
+    private int _historyAsked;
+    private bool _showingReplay;
 
     public ChatSession(ClientOptions options, ChatView view)
     {
@@ -105,8 +122,7 @@ public sealed class ChatSession : IDisposable
     /// <summary>Interactive mode: the terminal changed size; the network thread draws again. Safe from any thread.</summary>
     public void RequestRedraw()
     {
-        _redrawRequested = true;
-        _wake.Wake();
+        _wake.Wake(); // Every turn of the loop draws the screen, at the terminal's size then.
     }
 
     /// <summary>Our name now: as given, or as the server last confirmed it (a /nick).</summary>
@@ -115,9 +131,54 @@ public sealed class ChatSession : IDisposable
     /// <summary>The interactive screen, when stdin and stdout are a terminal; null in plain mode.</summary>
     public Terminal.InteractiveScreen? Screen { get; set; }
 
-    /// <summary>For the status line: where we are, and how many are online.</summary>
-    public string StatusText =>
-        $"{_options.Host}:{_options.Port}{(_options.Tls ? " (TLS)" : "")} | {(_socket is null ? "not connected" : _user)} | {_users.Room ?? "-"} | {(_users.Tracked ? $"{_users.Online.Count} online" : "")}";
+    /// <summary>
+    /// For the status line: the server (with a lock and the certificate's short fingerprint over
+    /// TLS), who we are and whether away, the room, how many are online, and unread private messages.
+    /// </summary>
+    public string StatusText
+    {
+        get
+        {
+            var parts = new List<string>(6)
+            {
+                $"{_options.Host}:{_options.Port}{(_serverFingerprint is null ? "" : $" \U0001F512 {CertificateFingerprint.Abbreviate(_serverFingerprint)}")}",
+                _socket is null ? "not connected" : _awayText is null ? _user : $"{_user} (away)",
+                _users.Room ?? "-",
+            };
+            if (_users.Tracked)
+            {
+                parts.Add($"{_users.Online.Count} online");
+            }
+
+            if (_unreadPrivate > 0)
+            {
+                parts.Add(_unreadPrivate == 1 ? "1 unread private message" : $"{_unreadPrivate} unread private messages");
+            }
+
+            return string.Join(" | ", parts);
+        }
+    }
+
+    /// <summary>What Tab offers for the word before the cursor: commands after '/', rooms after '#', otherwise the users online.</summary>
+    public IEnumerable<string> Completions(string word)
+    {
+        if (word.StartsWith('/'))
+        {
+            return Terminal.ClientCommands.Names;
+        }
+
+        if (!word.StartsWith('#'))
+        {
+            return _users.Online;
+        }
+
+        if (_richRequested && DateTime.UtcNow - _roomsAskedAt > RoomListFreshFor)
+        {
+            AskForRoomsSilently(); // Rooms come and go; the next Tab sees the fresh list.
+        }
+
+        return _users.Room is { } current ? _knownRooms.Append(current) : _knownRooms;
+    }
 
     /// <summary>
     /// Connects and sends the username. Returns null on success, otherwise one sentence saying
@@ -161,6 +222,11 @@ public sealed class ChatSession : IDisposable
                 _awaitingWelcome = true;
                 _richRequested = _usersAsked = false;
                 _users.Clear();
+                _awayText = null;
+                _unreadPrivate = _silentRoomAsks = 0;
+                _roomsAskedAt = DateTime.MinValue;
+                _historyAsked = 0;
+                _showingReplay = false;
                 SendFrame(Encoding.UTF8.GetBytes(_user));
                 Log.Info("Connected to {Host}:{Port} as {User}", _options.Host, _options.Port, _user);
                 return _socket is null ? "the server closed the connection at once" : null;
@@ -192,6 +258,7 @@ public sealed class ChatSession : IDisposable
     {
         while (!_quitRequested)
         {
+            Screen?.Render(); // What the last turn changed, drawn once.
             _readList.Clear();
             _readList.Add(_wake.Socket);
             if (_socket is not null)
@@ -218,11 +285,6 @@ public sealed class ChatSession : IDisposable
                     HandleKey(key);
                 }
 
-                if (_redrawRequested)
-                {
-                    _redrawRequested = false;
-                    Screen?.Render();
-                }
             }
         }
 
@@ -243,6 +305,11 @@ public sealed class ChatSession : IDisposable
         {
             _quitRequested = true; // Ctrl+C, and Ctrl+D as at end of input: the terminal is in raw mode, so they arrive as keys.
             return;
+        }
+
+        if (Screen is { AtBottom: true })
+        {
+            _unreadPrivate = 0; // The user is at the screen, with the newest lines in view.
         }
 
         string? line = Screen?.HandleKey(key);
@@ -301,11 +368,15 @@ public sealed class ChatSession : IDisposable
                 if (payload.Length > _options.MaxMessageBytes)
                 {
                     _view.Status($"Message not sent: {payload.Length} bytes is over the limit of {_options.MaxMessageBytes}.");
+                    break;
                 }
-                else
+
+                if (input.Text.TrimStart().StartsWith("/history", StringComparison.OrdinalIgnoreCase))
                 {
-                    SendFrame(payload);
+                    _historyAsked++;
                 }
+
+                SendFrame(payload);
 
                 break;
             case UserInputKind.Usage:
@@ -358,6 +429,7 @@ public sealed class ChatSession : IDisposable
         }
 
         SendCipherPending();
+        _serverFingerprint = trust.Fingerprint;
         if (trust.Verdict is not null)
         {
             _view.Status(trust.Verdict);
@@ -451,8 +523,30 @@ public sealed class ChatSession : IDisposable
                 _lastNotice = text;
             }
 
+            if (_options.SkipHistoryReplay && IsUnaskedReplay(sender, text))
+            {
+                continue;
+            }
+
             _view.Message(DateTime.Now, sender, text);
         }
+    }
+
+    /// <summary>
+    /// With <c>--bot</c>: whether a pair belongs to a history replay nobody asked for (the one on
+    /// entering a room), heading included. Answers come in order, so counting the /history lines
+    /// sent tells a replay asked for from one that was not.
+    /// </summary>
+    private bool IsUnaskedReplay(string sender, string text)
+    {
+        if (sender == ServerSender.Name && HistoryReplay.IsHistoryAnswer(text))
+        {
+            _showingReplay = _historyAsked > 0;
+            _historyAsked = Math.Max(0, _historyAsked - 1);
+            return !_showingReplay;
+        }
+
+        return !_showingReplay && HistoryReplay.TrySplitSender(sender, out _, out _);
     }
 
     /// <summary>
@@ -503,6 +597,29 @@ public sealed class ChatSession : IDisposable
             _view.Users(DateTime.Now, _users.Room, _users.Members, _users.Online);
         }
 
+        switch (richEvent.Type)
+        {
+            case RichEventTypes.Hello when Screen is not null:
+                AskForRoomsSilently(); // So that the first Tab after '#' already knows the rooms.
+                break;
+            case RichEventTypes.Away:
+                _awayText = richEvent.Text;
+                break;
+            case RichEventTypes.Private when !string.Equals(richEvent.From, _users.MyName, StringComparison.OrdinalIgnoreCase):
+                _unreadPrivate++;
+                break;
+            case RichEventTypes.Rooms:
+                _knownRooms.Clear();
+                _knownRooms.UnionWith(richEvent.Rooms?.Select(r => r.Name) ?? []);
+                if (_silentRoomAsks > 0)
+                {
+                    _silentRoomAsks--;
+                    return;
+                }
+
+                break;
+        }
+
         _view.Event(DateTime.Now, richEvent, _users.MyName);
     }
 
@@ -517,6 +634,13 @@ public sealed class ChatSession : IDisposable
 
         _usersAsked = true;
         SendFrame("/users"u8);
+    }
+
+    private void AskForRoomsSilently()
+    {
+        _silentRoomAsks++;
+        _roomsAskedAt = DateTime.UtcNow;
+        SendFrame("/rooms"u8);
     }
 
     private static bool AsksForUsers(string text) =>

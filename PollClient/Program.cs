@@ -13,6 +13,7 @@ var passwordFile = new Option<FileInfo?>("--password-file") { Description = "Log
 var tls = new Option<bool>("--tls") { Description = "Connect with TLS; the server's certificate is trusted on first use and remembered, like SSH" };
 var tlsFingerprint = new Option<string?>("--tls-fingerprint") { Description = "With --tls: accept only the certificate with this SHA-256 fingerprint (AB:CD:...)" };
 var plain = new Option<bool>("--plain") { Description = "One line per event, no screen handling, even in a terminal" };
+var bot = new Option<bool>("--bot") { Description = "For programs: plain mode, and without the history replayed on entering a room" };
 var tlsCa = new Option<FileInfo?>("--tls-ca") { Description = "With --tls: accept only a certificate valid for the host under this CA (PEM file)" };
 port.Validators.Add(r =>
 {
@@ -24,7 +25,7 @@ port.Validators.Add(r =>
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {
-    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa, plain,
+    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa, plain, bot,
 };
 root.SetAction(result =>
 {
@@ -34,8 +35,9 @@ root.SetAction(result =>
         Tls = useTls,
         TlsFingerprint = result.GetValue(tlsFingerprint),
         TlsCaFile = result.GetValue(tlsCa)?.FullName,
+        SkipHistoryReplay = result.GetValue(bot),
     };
-    return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile), result.GetValue(plain));
+    return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile), result.GetValue(plain) || result.GetValue(bot));
 });
 return root.Parse(args).Invoke();
 
@@ -72,7 +74,7 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
 
     ChatSession? sessionForScreen = null;
     using var screen = interactive
-        ? new PollChat.Client.Terminal.InteractiveScreen(Console.Out, () => sessionForScreen?.StatusText ?? "", () => sessionForScreen?.Users.Online ?? [], word => Completions(sessionForScreen, word), () => sessionForScreen?.CurrentName)
+        ? new PollChat.Client.Terminal.InteractiveScreen(Console.Out, () => sessionForScreen?.StatusText ?? "", () => sessionForScreen?.Users.Online ?? [], word => sessionForScreen?.Completions(word) ?? [], () => sessionForScreen?.CurrentName)
         : null;
     var view = new ChatView(screen?.ChatWriter ?? Console.Out);
     using var session = new ChatSession(connection with { User = name, Password = password }, view) { Screen = screen };
@@ -142,10 +144,6 @@ static string? AskForName(TextReader input)
         Console.WriteLine($"That name cannot be used: {problem}.");
     }
 }
-
-static IEnumerable<string> Completions(ChatSession? session, string word) =>
-    word.StartsWith('/') ? PollChat.Client.Terminal.ClientCommands.Names
-    : session?.Users.Online ?? (IEnumerable<string>)[];
 
 static void Quit(PosixSignalContext context, ChatSession session)
 {

@@ -20,6 +20,9 @@ public sealed class ServerTrust(string host, int port, string? pinnedFingerprint
     /// <summary>After a handshake: what the user must be told (first use, or why the certificate was refused); null if nothing.</summary>
     public string? Verdict { get; private set; }
 
+    /// <summary>The fingerprint of the certificate the server presented, once it has presented one.</summary>
+    public string? Fingerprint { get; private set; }
+
     /// <summary>Whether the certificate was refused, so the connection must not be used.</summary>
     public bool Refused { get; private set; }
 
@@ -34,6 +37,7 @@ public sealed class ServerTrust(string host, int port, string? pinnedFingerprint
         }
 
         string fingerprint = CertificateFingerprint.Of(certificate);
+        Fingerprint = fingerprint;
         if (pinnedFingerprint is not null)
         {
             return IsSame(pinnedFingerprint, fingerprint)

@@ -12,5 +12,8 @@ public static class CertificateFingerprint
     /// <summary>The same form for any hash, and a fingerprint typed by a person (any case, with or without colons) made comparable.</summary>
     public static string Normalize(string typed) => Format(Convert.FromHexString(typed.Replace(":", "", StringComparison.Ordinal)));
 
+    /// <summary>The first four bytes, "AB:CD:EF:01": enough for a person to notice a change at a glance, short enough for a status line.</summary>
+    public static string Abbreviate(string fingerprint) => fingerprint.Length > 11 ? fingerprint[..11] : fingerprint;
+
     private static string Format(byte[] hash) => string.Join(":", Convert.ToHexString(hash).Chunk(2).Select(pair => new string(pair)));
 }

@@ -24,6 +24,8 @@ public sealed class InteractiveScreen : IDisposable
     private readonly LineEditor _editor = new();
     private readonly List<string> _chat = [];
     private bool _active;
+    private int _scrollBack;
+    private int _unseenBelow;
     private LineStyle.BellMode _bell = LineStyle.BellMode.All;
     private bool _timestamps = true;
 
@@ -64,8 +66,17 @@ public sealed class InteractiveScreen : IDisposable
             _chat.RemoveRange(0, _chat.Count - MaxChatLines);
         }
 
-        Render();
+        if (_scrollBack > 0)
+        {
+            // Someone reading back keeps their place: the view moves up by the rows the new line takes.
+            _scrollBack += TextLayout.Wrap(Shown(line), ScreenLayout.ChatWidth(Width)).Count;
+            _unseenBelow++;
+        }
+
     }
+
+    /// <summary>Whether the newest lines are in view (the user has not scrolled back with PageUp).</summary>
+    public bool AtBottom => _scrollBack == 0;
 
     /// <summary>
     /// The screen's own commands, which never go to the server: <c>/bell off|pm|all</c> and
@@ -98,7 +109,6 @@ public sealed class InteractiveScreen : IDisposable
                 }
 
                 _timestamps = argument == "on";
-                Render();
                 return _timestamps ? "Times are shown." : "Times are hidden.";
             default:
                 return null;
@@ -137,6 +147,9 @@ public sealed class InteractiveScreen : IDisposable
             case ConsoleKey.A when control:
                 _editor.Home();
                 break;
+            case ConsoleKey.End when control:
+                _scrollBack = _unseenBelow = 0; // Back to the newest lines at once.
+                break;
             case ConsoleKey.End:
             case ConsoleKey.E when control:
                 _editor.End();
@@ -149,6 +162,13 @@ public sealed class InteractiveScreen : IDisposable
                 break;
             case ConsoleKey.W when control:
                 _editor.DeleteWordLeft();
+                break;
+            case ConsoleKey.PageUp:
+                _scrollBack += PageRows;
+                break;
+            case ConsoleKey.PageDown:
+                _scrollBack = Math.Max(0, _scrollBack - PageRows);
+                _unseenBelow = _scrollBack == 0 ? 0 : _unseenBelow;
                 break;
             case ConsoleKey.Tab:
                 IReadOnlyList<string> choices = _editor.Complete(_completions(_editor.WordBeforeCursor));
@@ -167,11 +187,14 @@ public sealed class InteractiveScreen : IDisposable
                 break;
         }
 
-        Render();
         return submitted;
     }
 
-    /// <summary>Draws the whole screen again (after a change, or when the terminal was resized).</summary>
+    /// <summary>
+    /// Draws the whole screen again. The network thread calls it once per turn of its loop, after
+    /// everything that arrived or was typed in that turn, so a burst of lines costs one redraw, and
+    /// a change that adds no line (the user list, the status) shows too.
+    /// </summary>
     public void Render()
     {
         if (!_active)
@@ -179,10 +202,10 @@ public sealed class InteractiveScreen : IDisposable
             return;
         }
 
-        int width = Math.Max(20, Console.WindowWidth);
-        int height = Math.Max(4, Console.WindowHeight);
-        IReadOnlyList<string> shown = _timestamps ? _chat : [.. _chat.Select(line => line[LineStyle.StampLength(line)..])];
-        RenderedScreen screen = ScreenLayout.Render(new ScreenState(width, height, shown, _status(), _editor.Text, _editor.Cursor, _users()));
+        IReadOnlyList<string> shown = _timestamps ? _chat : [.. _chat.Select(Shown)];
+        string status = _scrollBack == 0 ? _status() : $"{_status()} | scrolled back{(_unseenBelow > 0 ? $", {_unseenBelow} new" : "")}: PgDn";
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(Width, Height, shown, status, _editor.Text, _editor.Cursor, _users(), _scrollBack));
+        _scrollBack = screen.ScrollBack; // PageUp past the oldest line stops there, so PageDown answers at once.
         var frame = new StringBuilder("\u001b[?25l\u001b[H");
         string? me = _myName();
         for (int row = 0; row < screen.Rows.Count; row++)
@@ -203,6 +226,16 @@ public sealed class InteractiveScreen : IDisposable
         _terminal.Write(frame.ToString());
         _terminal.Flush();
     }
+
+    private static int Width => Math.Max(20, Console.WindowWidth);
+
+    private static int Height => Math.Max(4, Console.WindowHeight);
+
+    /// <summary>PageUp and PageDown move by a screenful less one row, so the row read last stays in view.</summary>
+    private static int PageRows => Math.Max(1, ScreenLayout.ChatRows(Height) - 1);
+
+    /// <summary>A chat line as the screen shows it now: with or without its time.</summary>
+    private string Shown(string line) => _timestamps ? line : line[LineStyle.StampLength(line)..];
 
     /// <summary>Leaves the alternate screen: the terminal shows what it showed before the client started.</summary>
     public void Dispose()

@@ -8,14 +8,16 @@ namespace PollChat.Client.Terminal;
 /// <param name="Input">What is typed so far.</param>
 /// <param name="Cursor">The cursor's index into <paramref name="Input"/>.</param>
 /// <param name="Users">The user list beside the chat, when the terminal is wide enough.</param>
-public sealed record ScreenState(int Width, int Height, IReadOnlyList<string> ChatLines, string Status, string Input, int Cursor, IReadOnlyCollection<string> Users);
+/// <param name="ScrollBack">How many chat rows the view is moved up from the newest (PageUp); 0 follows the newest.</param>
+public sealed record ScreenState(int Width, int Height, IReadOnlyList<string> ChatLines, string Status, string Input, int Cursor, IReadOnlyCollection<string> Users, int ScrollBack = 0);
 
 /// <summary>The screen as rows of text, each at most the terminal's width, and where the cursor goes.</summary>
 /// <param name="Rows">Every row, top to bottom.</param>
 /// <param name="CursorRow">The input row.</param>
 /// <param name="CursorColumn">Where the cursor stands in it.</param>
 /// <param name="ChatSources">For each chat row, the index of the chat line it shows part of (-1 for a blank row), so a row can be styled as its line is.</param>
-public sealed record RenderedScreen(IReadOnlyList<string> Rows, int CursorRow, int CursorColumn, IReadOnlyList<int> ChatSources);
+/// <param name="ScrollBack">The scroll actually shown: the one asked for, but never past the oldest line.</param>
+public sealed record RenderedScreen(IReadOnlyList<string> Rows, int CursorRow, int CursorColumn, IReadOnlyList<int> ChatSources, int ScrollBack);
 
 /// <summary>
 /// Where everything goes on the screen, with no terminal attached: chat on top (newest at the
@@ -37,15 +39,25 @@ public static class ScreenLayout
     /// <summary>Separates the chat from the user list.</summary>
     private const string Separator = "│ ";
 
+    /// <summary>How many rows the chat area has on a terminal this high: all but the status and input rows.</summary>
+    public static int ChatRows(int height) => Math.Max(0, height - 2);
+
+    /// <summary>How many columns the chat area has on a terminal this wide: all but the user list's, when it shows.</summary>
+    public static int ChatWidth(int width)
+    {
+        width = Math.Max(width, Prompt.Length + 2);
+        return width >= MinWidthForUserList ? width - UserListWidth : width;
+    }
+
     public static RenderedScreen Render(ScreenState state)
     {
         int width = Math.Max(state.Width, Prompt.Length + 2);
-        int chatRows = Math.Max(0, state.Height - 2);
+        int chatRows = ChatRows(state.Height);
         bool withList = width >= MinWidthForUserList;
-        int chatWidth = withList ? width - UserListWidth : width;
+        int chatWidth = ChatWidth(width);
 
         var rows = new List<string>(state.Height);
-        (List<string> chat, List<int> sources) = LastRows(state.ChatLines, chatWidth, chatRows);
+        (List<string> chat, List<int> sources, int scrollBack) = VisibleRows(state.ChatLines, chatWidth, chatRows, Math.Max(0, state.ScrollBack));
         List<string> list = withList ? ListRows(state.Users, chatRows) : [];
         for (int row = 0; row < chatRows; row++)
         {
@@ -56,21 +68,35 @@ public static class ScreenLayout
         rows.Add(Fit(state.Status, width));
         (string inputRow, int cursorColumn) = InputRow(state.Input, state.Cursor, width);
         rows.Add(inputRow);
-        return new RenderedScreen(rows, rows.Count - 1, cursorColumn, sources);
+        return new RenderedScreen(rows, rows.Count - 1, cursorColumn, sources, scrollBack);
     }
 
-    /// <summary>The last <paramref name="count"/> screen rows of the wrapped lines, padded at the top when there are fewer.</summary>
-    private static (List<string> Rows, List<int> Sources) LastRows(IReadOnlyList<string> lines, int width, int count)
+    /// <summary>
+    /// The <paramref name="count"/> screen rows of the wrapped lines that end <paramref name="scrollBack"/>
+    /// rows above the newest, padded at the top when there are fewer; and the scroll that was possible.
+    /// Only the lines that can show are wrapped, so a long scrollback costs nothing while following the newest.
+    /// </summary>
+    private static (List<string> Rows, List<int> Sources, int ScrollBack) VisibleRows(IReadOnlyList<string> lines, int width, int count, int scrollBack)
     {
         var rows = new List<string>();
         var sources = new List<int>();
-        for (int i = lines.Count - 1; i >= 0 && rows.Count < count; i--)
+        for (int i = lines.Count - 1; i >= 0 && rows.Count < count + scrollBack; i--)
         {
+            // Gathered newest first, each line's rows reversed, and turned round once at the end: no insertions at the front.
             List<string> wrapped = TextLayout.Wrap(lines[i], width);
-            rows.InsertRange(0, wrapped);
-            sources.InsertRange(0, Enumerable.Repeat(i, wrapped.Count));
+            for (int part = wrapped.Count - 1; part >= 0; part--)
+            {
+                rows.Add(wrapped[part]);
+                sources.Add(i);
+            }
         }
 
+        rows.Reverse();
+        sources.Reverse();
+
+        scrollBack = Math.Min(scrollBack, Math.Max(0, rows.Count - count)); // Never past the oldest line: the top of the scrollback stays put.
+        rows.RemoveRange(rows.Count - scrollBack, scrollBack);
+        sources.RemoveRange(sources.Count - scrollBack, scrollBack);
         if (rows.Count > count)
         {
             rows.RemoveRange(0, rows.Count - count);
@@ -83,7 +109,7 @@ public static class ScreenLayout
             sources.Insert(0, -1);
         }
 
-        return (rows, sources);
+        return (rows, sources, scrollBack);
     }
 
     private static List<string> ListRows(IReadOnlyCollection<string> users, int count)

@@ -166,6 +166,37 @@ public sealed class ProcessTests
     }
 
     [Test]
+    public void A_bot_skips_the_history_replayed_on_entering_a_room_but_gets_the_history_it_asks_for()
+    {
+        using var server = TestServer.Start();
+        using (var early = RawClient.Join(server.EndPoint, "early"))
+        {
+            early.Send("said before the bot came");
+            early.Send("/join #dev");
+            early.Send("said in dev before the bot came");
+            early.Send("/quit");
+            early.WaitForEndOfStream();
+        }
+
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess bot = RunningProcess.Client("--host", "127.0.0.1", "--port", Port(server.EndPoint), "--user", "bot", "--bot");
+        bob.ReadNotice("bot joined");
+        bob.Send("live one");
+        bot.WaitForLine("bob > live one");
+        bot.Input.WriteLine("/join #dev");
+        bot.WaitForLine("You are now in #dev");
+        bot.Input.WriteLine("/history");
+        bot.WaitForLine("Last 1 message in #dev:");
+        bot.WaitForLine("early > said in dev before the bot came");
+        bot.Input.WriteLine("/quit");
+
+        Assert.That(bot.WaitForExit(ExitTimeout), Is.EqualTo(0));
+        Assert.That(bot.Transcript, Does.Not.Contain("said before the bot came").And.Not.Contain("Last 2 messages"), "the replay on arriving is left out");
+        Assert.That(bot.Transcript.Split('\n').Count(line => line.Contains("said in dev", StringComparison.Ordinal)), Is.EqualTo(1), "the replay on /join is left out; the /history asked for shows");
+        Assert.That(bot.Transcript, Does.Not.Contain("\u001b"), "plain mode: no escape codes");
+    }
+
+    [Test]
     public void Without_user_the_client_asks_for_a_name_on_standard_input()
     {
         using var server = TestServer.Start();

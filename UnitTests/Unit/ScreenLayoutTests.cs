@@ -6,6 +6,7 @@ namespace PollChat.Tests.Unit;
 [TestFixture]
 public sealed class ScreenLayoutTests
 {
+    private static readonly int[] FirstThreeLines = [0, 1, 2];
     private static readonly string[] ThreeUsers = ["alice", "bob", "carol"];
     private static readonly string[] Chat = ["[14:02] *** Welcome, alice! Online (2): bob, carol.", "[14:02] bob > hi alice", "[14:03] carol > 你好，大家好"];
 
@@ -36,6 +37,35 @@ public sealed class ScreenLayoutTests
         Assert.That(screen.Rows[1], Is.EqualTo(new string('x', 20)));
         Assert.That(screen.Rows.All(r => TextLayout.Width(r) <= 30), Is.True);
         Assert.That(screen.Rows.Any(r => r.Contains('│', StringComparison.Ordinal)), Is.False);
+    }
+
+    [Test]
+    public void Scrolling_back_shows_older_rows_and_stops_at_the_oldest()
+    {
+        string[] lines = [.. Enumerable.Range(1, 10).Select(i => $"line {i}")];
+
+        RenderedScreen newest = ScreenLayout.Render(new ScreenState(30, 5, lines, "status", "", 0, []));
+        RenderedScreen back = ScreenLayout.Render(new ScreenState(30, 5, lines, "status", "typing", 6, [], ScrollBack: 4));
+        RenderedScreen tooFar = ScreenLayout.Render(new ScreenState(30, 5, lines, "status", "", 0, [], ScrollBack: 50));
+
+        Assert.That(string.Join("|", newest.Rows.Take(3)), Is.EqualTo("line 8|line 9|line 10"));
+        Assert.That(string.Join("|", back.Rows.Take(3)), Is.EqualTo("line 4|line 5|line 6"));
+        Assert.That(back.Rows[^1], Is.EqualTo("> typing"), "the input row stays where it is");
+        Assert.That(back.ScrollBack, Is.EqualTo(4));
+        Assert.That(string.Join("|", tooFar.Rows.Take(3)), Is.EqualTo("line 1|line 2|line 3"));
+        Assert.That(tooFar.ScrollBack, Is.EqualTo(7), "no further than the oldest line, so one PageDown is seen at once");
+        Assert.That(tooFar.ChatSources.Take(3), Is.EqualTo(FirstThreeLines), "rows keep pointing at their lines for styling");
+    }
+
+    [Test]
+    public void Scrolling_back_counts_wrapped_rows()
+    {
+        string[] lines = ["first", new string('x', 25), "last"];
+
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(20, 4, lines, "", "", 0, [], ScrollBack: 1));
+
+        Assert.That(screen.Rows[0], Is.EqualTo(new string('x', 20)));
+        Assert.That(screen.Rows[1], Is.EqualTo("xxxxx"), "one row up shows the second half of the wrapped line, not the line before it");
     }
 
     [Test]
