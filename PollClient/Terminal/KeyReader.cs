@@ -24,12 +24,13 @@ public static class KeyReader
     }
 }
 
-/// <summary>What Tab completes after a '/': PollServer's commands and the client's own.</summary>
+/// <summary>What Tab completes after a '/': PollServer's commands (the admins' too) and the client's own.</summary>
 public static class ClientCommands
 {
     public static readonly string[] Names =
     [
         "/help", "/users", "/who", "/names", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick",
         "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister", "/bell", "/timestamp",
+        "/kick", "/ban", "/unban", "/mute", "/unmute", "/motd",
     ];
 }
