@@ -11,6 +11,9 @@ public sealed class CommandTests
 {
     private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
+    /// <summary>Sent by the client itself; a person never types it, so Tab does not offer it.</summary>
+    private const string RichModeRequestCommand = "/rich";
+
     private static readonly string[] AllCommands = ["/help", "/users", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick", "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister", "/rich"];
 
     [Test]
@@ -28,6 +31,27 @@ public sealed class CommandTests
         Assert.That(lines[1], Is.EqualTo("/users: who is in your room and who is online (also /who, /names)"));
         alice.Send("/whois alice"); // Had /help listed more, its next line would come before this answer.
         Assert.That(alice.ReadPair().Text, Does.StartWith("alice: online for"));
+    }
+
+    [Test]
+    public void PollClient_completes_every_command_the_server_lists()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+
+        alice.Send("/help"); // The admins' commands are checked where an admin can see them (ModerationTests).
+        alice.Send("/whois alice");
+        List<string> listed = [];
+        for ((string Sender, string Text) pair = alice.ReadPair(); !pair.Text.StartsWith("alice: online for", StringComparison.Ordinal); pair = alice.ReadPair())
+        {
+            if (pair.Text.StartsWith('/'))
+            {
+                listed.Add(pair.Text.Split(' ', ':')[0]);
+            }
+        }
+
+        Assert.That(listed, Has.Count.EqualTo(AllCommands.Length));
+        Assert.That(listed.Where(command => command != RichModeRequestCommand), Is.SubsetOf(PollChat.Client.Terminal.ClientCommands.Names));
     }
 
     [TestCase("/users")]

@@ -50,6 +50,8 @@ public sealed class ModerationTests
                 Assert.That(carol.ReadNotice("/ban").Text, Is.EqualTo("/ban is for admins"));
                 alice.Send("/help");
                 Assert.That(alice.ReadNotice("Admin commands").Text, Is.EqualTo("Admin commands:"));
+                string[] adminCommands = [.. Enumerable.Range(0, 6).Select(_ => alice.ReadPair().Text.Split(' ')[0])];
+                Assert.That(adminCommands, Is.SubsetOf(PollChat.Client.Terminal.ClientCommands.Names), "PollClient's Tab completes them");
 
                 alice.Send("/mute carol 5m");
                 Assert.That(alice.ReadNotice("Muted").Text, Is.EqualTo("Muted carol for 5m 0s"));
