@@ -38,6 +38,12 @@ internal struct ByteBudget
         return _tokens >= resumeAt;
     }
 
+    /// <summary>
+    /// Gives back bytes that were file data within a transfer's window: those are paced by the
+    /// receiver's acknowledgements, not by the byte rate, which is there for chat floods.
+    /// </summary>
+    public void Refund(int bytes, double burst) => _tokens = Math.Min(burst, _tokens + bytes);
+
     /// <summary>When, in loop milliseconds, the budget is back to <paramref name="resumeAt"/> and reading may resume.</summary>
     public readonly long RefilledAt(double bytesPerSecond, double resumeAt) =>
         _lastRefill + Math.Max(1, (long)Math.Ceiling((resumeAt - _tokens) * 1000.0 / bytesPerSecond));

@@ -36,6 +36,7 @@ public sealed partial class ChatServer
         new("back", [], "/back", "you are back", (s, c, _, now) => s.SetBack(c, now)),
         new("ignore", [], "/ignore [user]", "stop seeing someone's messages, actions and private messages; alone, list whom you ignore", (s, c, args, now) => s.Ignore(c, args, now)),
         new("unignore", [], "/unignore <user>", "see someone again", (s, c, args, now) => s.Unignore(c, args, now)),
+        new("file", [], "/file ...", "file transfer between PollClients: their /send, /accept, /decline and /cancel use it", (s, c, args, now) => s.RunFileCommand(c, args, now)),
         new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", (s, c, args, now) => s.ShowWhois(c, args, now)),
         new("quit", [], "/quit", "leave the chat", (s, c, _, now) => s.Quit(c, now)),
         new("register", [], "/register <password>", "claim your current name: from then on it needs the password", (s, c, args, now) => s.Register(c, args, now)),

@@ -408,6 +408,7 @@ public sealed partial class ChatServer : IDisposable
 
         UnlistResumedReads(now);
         DropLateLogins(now);
+        EndStaleTransfers(now);
         while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
         {
             _nameDeadlines.Dequeue();
@@ -469,6 +470,7 @@ public sealed partial class ChatServer : IDisposable
                 continue;
             }
 
+            InterruptTransfersOf(gone, now);
             string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickedBy is null ? "" : " by " + gone.KickedBy) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
             if (room.Members.Count < _options.AnnounceLimit)
             {
@@ -702,6 +704,11 @@ public sealed partial class ChatServer : IDisposable
             Log.Info("#{Id} {User} sent a message that is not valid UTF-8 ({Bytes} bytes); refused", client.Id, client.Name, payload.Length);
             SendError(client, Notices.InvalidUtf8, now);
             return;
+        }
+
+        if (payload[0] == (byte)'/' && client.State == ClientState.Chatting && TryHandleFileStream(client, payload, now))
+        {
+            return; // File data and acknowledgements are paced by the transfer's window, not by the message rate.
         }
 
         if (!client.Rate.TryTake(_options.MessagesPerSecond, _options.MessageBurst, now))
@@ -965,6 +972,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         next = Math.Min(next, Math.Min(_nextBufferSweep, _nextUnfinishedFrameCheck));
+        next = Math.Min(next, NextTransferCheck);
 
         return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
     }

@@ -106,6 +106,9 @@ internal sealed class ClientConnection
     /// <summary>Whether the client asked for rich mode (/rich 1): it gets events instead of some notices.</summary>
     public bool Rich { get; set; }
 
+    /// <summary>File transfers this client sends or receives; null until its first.</summary>
+    public List<FileTransfer>? Transfers { get; set; }
+
     /// <summary>The /away text; null while present.</summary>
     public string? AwayText { get; set; }
 

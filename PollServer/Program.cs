@@ -23,6 +23,9 @@ var tlsPort = new Option<int?>("--tls-port") { Description = "Also listen with T
 var tlsOnly = new Option<bool>("--tls-only") { Description = "Listen with TLS only (needs --tls-port)" };
 var tlsCert = new Option<string?>("--tls-cert") { Description = "Your own certificate with its key (PKCS#12 .pfx; password in POLLCHAT_TLS_CERT_PASSWORD); default: one made on first run in the data directory" };
 var requireLogin = new Option<bool>("--require-login") { Description = "Admit registered names only (invite-only): make accounts with 'PollServer account add'" };
+var maxFile = new Option<long>("--max-file-bytes") { Description = "Largest file PollClients may send each other through the server (0: no file transfer)", DefaultValueFactory = _ => ServerOptions.DefaultMaxFileBytes };
+var maxTransfers = new Option<int>("--max-transfers") { Description = "File transfers one user may have going at once, sending and receiving", DefaultValueFactory = _ => ServerOptions.DefaultMaxTransfersPerUser };
+var offerTimeout = new Option<double>("--file-offer-timeout") { Description = "Seconds a file offer waits for /accept before it expires", DefaultValueFactory = _ => ServerOptions.DefaultFileOfferTimeout.TotalSeconds };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -34,6 +37,21 @@ AddRangeCheck(announceLimit, 0, int.MaxValue);
 AddRangeCheck(messageBurst, 1, 1_000_000);
 AddRangeCheck(historyOnJoin, 0, 100);
 AddRangeCheck(floodAfter, 1, 1_000_000);
+AddRangeCheck(maxTransfers, 1, 100);
+maxFile.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<long>() < 0)
+    {
+        r.AddError("--max-file-bytes must be 0 (no file transfer) or more.");
+    }
+});
+offerTimeout.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<double>() is <= 0 or > 86_400)
+    {
+        r.AddError("--file-offer-timeout must be more than 0 and at most 86400 seconds.");
+    }
+});
 byteRate.Validators.Add(r =>
 {
     // Slower than this, a maximum-size message could not arrive before the unfinished-frame timeout.
@@ -67,7 +85,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -110,6 +128,9 @@ root.SetAction(result =>
         TlsPort = result.GetValue(tlsPort),
         TlsOnly = result.GetValue(tlsOnly),
         TlsCertificateFile = result.GetValue(tlsCert),
+        MaxFileBytes = result.GetValue(maxFile),
+        MaxTransfersPerUser = result.GetValue(maxTransfers),
+        FileOfferTimeout = TimeSpan.FromSeconds(result.GetValue(offerTimeout)),
     };
     return RunServer(options);
 });

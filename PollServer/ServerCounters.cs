@@ -25,16 +25,19 @@ internal sealed class ServerCounters
     /// <summary>Bytes allocated inside Socket.Select itself (its poll array, 8 B per listed socket past a small list), to tell the framework's share from the loop's own.</summary>
     public long SelectAllocatedBytes;
 
+    /// <summary>TLS transport calls on another thread than the loop, summed over closed connections (live ones are added at each snapshot).</summary>
+    public long TlsCallsOffLoop;
+
+    /// <summary>File bytes (decoded) passed from senders to receivers.</summary>
+    public long FileBytesRelayed;
+
     /// <summary>
     /// One line of key=value pairs that PollBench and scripts parse: cumulative since start, so
     /// two snapshots subtract to the figures of the interval between them.
     /// </summary>
-    /// <summary>TLS transport calls on another thread than the loop, summed over closed connections (live ones are added at each snapshot).</summary>
-    public long TlsCallsOffLoop;
-
     public string Snapshot(int connections, long historyNotStored, long tlsCallsOffLoopLive) => string.Create(CultureInfo.InvariantCulture,
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
-        $"read_pauses={ReadPauses} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} deliveries={Deliveries} selects={SelectCalls} " +
+        $"read_pauses={ReadPauses} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
         $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive}");

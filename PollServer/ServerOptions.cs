@@ -111,4 +111,20 @@ public sealed record ServerOptions
 
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;
+
+    /// <summary>Files up to 2 GiB: a disk image or a video, not a backup; data never sits on the server, so this bounds time, not memory.</summary>
+    public const long DefaultMaxFileBytes = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Transfers a user may have going (offered or sending, either way) at once; each holds a window of output at the server.</summary>
+    public const int DefaultMaxTransfersPerUser = 3;
+
+    /// <summary>The largest file that may be offered; 0 turns file transfer off.</summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
+    public int MaxTransfersPerUser { get; init; } = DefaultMaxTransfersPerUser;
+
+    /// <summary>Two minutes to answer an offer: long enough to notice it, short enough that a forgotten one does not count against the limit for long.</summary>
+    public static readonly TimeSpan DefaultFileOfferTimeout = TimeSpan.FromMinutes(2);
+
+    public TimeSpan FileOfferTimeout { get; init; } = DefaultFileOfferTimeout;
 }

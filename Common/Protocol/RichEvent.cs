@@ -53,16 +53,16 @@ public sealed record RichEvent
     /// <summary>Which event this is: one of <see cref="RichEventTypes"/>.</summary>
     public required string Type { get; init; }
 
-    /// <summary>The user the event is about (hello: the client itself).</summary>
+    /// <summary>The user the event is about (hello: the client itself); file-offer: the file's name as the sender gave it.</summary>
     public string? Name { get; init; }
 
     /// <summary>Renamed: the name before.</summary>
     public string? Old { get; init; }
 
-    /// <summary>Private: who sent it.</summary>
+    /// <summary>Private, file-offer: who sent it.</summary>
     public string? From { get; init; }
 
-    /// <summary>Private: to whom.</summary>
+    /// <summary>Private, file-offer: to whom.</summary>
     public string? To { get; init; }
 
     /// <summary>Private: the message; error: the sentence; topic: the new topic; away: your away text.</summary>
@@ -77,7 +77,7 @@ public sealed record RichEvent
     /// <summary>Who did it (topic: who set it).</summary>
     public string? By { get; init; }
 
-    /// <summary>Left, offline: why, as the others are told ("quit", "connection lost", "kicked by the operator: spam").</summary>
+    /// <summary>Left, offline: why, as the others are told ("quit", "connection lost", "kicked by the operator: spam"); file-end: how the transfer ended.</summary>
     public string? Reason { get; init; }
 
     /// <summary>Entered, left: members of the room now; online, offline: users online now; rooms: rooms in all.</summary>
@@ -98,6 +98,18 @@ public sealed record RichEvent
     /// then asks again (/users) instead of trusting its copy.
     /// </summary>
     public bool? Tracked { get; init; }
+
+    /// <summary>File events: the transfer's number, given by the server.</summary>
+    public int? Id { get; init; }
+
+    /// <summary>File-offer: the file's size in bytes.</summary>
+    public long? Size { get; init; }
+
+    /// <summary>File-offer: the SHA-256 of the whole file, 64 lowercase hex digits.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>File-accept: the byte the data starts from (more than 0 when the receiver resumes).</summary>
+    public long? Offset { get; init; }
 
     /// <summary>Rooms: every room (up to the server's listing limit), sorted by name; <see cref="Count"/> says how many there are in all.</summary>
     public IReadOnlyList<RoomSummary>? Rooms { get; init; }
@@ -137,6 +149,12 @@ public static class RichEventTypes
     public const string Away = "away";
     /// <summary>The answer to /rooms (rooms, count).</summary>
     public const string Rooms = "rooms";
+    /// <summary>A file is offered (id, from, to, name, size, sha256): to the receiver, and to the sender as its copy.</summary>
+    public const string FileOffer = "file-offer";
+    /// <summary>The receiver accepted (id, offset): to both; the sender starts sending from offset.</summary>
+    public const string FileAccept = "file-accept";
+    /// <summary>A transfer is over (id, reason: completed, declined, cancelled, expired, interrupted...): to both.</summary>
+    public const string FileEnd = "file-end";
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

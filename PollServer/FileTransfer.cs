@@ -1,0 +1,37 @@
+namespace PollChat.Server;
+
+/// <summary>
+/// One file on its way from one client to another. The server holds only this: the data passes
+/// through in frames, and <see cref="Relayed"/> minus <see cref="Acked"/> (at most the window)
+/// is all that can be waiting in the receiver's output for it.
+/// </summary>
+internal sealed class FileTransfer(int id, ClientConnection sender, ClientConnection receiver, string name, long size, string sha256, long now)
+{
+    public int Id { get; } = id;
+
+    public ClientConnection Sender { get; } = sender;
+
+    public ClientConnection Receiver { get; } = receiver;
+
+    public string Name { get; } = name;
+
+    public long Size { get; } = size;
+
+    public string Sha256 { get; } = sha256;
+
+    /// <summary>When it was offered, in loop milliseconds: an offer not accepted in time expires.</summary>
+    public long OfferedAt { get; } = now;
+
+    public bool Accepted { get; set; }
+
+    /// <summary>The end of the data passed on to the receiver so far.</summary>
+    public long Relayed { get; set; }
+
+    /// <summary>The end of the data the receiver has written and acknowledged.</summary>
+    public long Acked { get; set; }
+
+    /// <summary>The last time data or an acknowledgement passed: a transfer where nothing moves for long is ended.</summary>
+    public long LastActivity { get; set; } = now;
+
+    public ClientConnection Other(ClientConnection one) => one == Sender ? Receiver : Sender;
+}
