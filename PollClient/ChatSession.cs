@@ -33,6 +33,9 @@ public sealed record ClientOptions(string Host, int Port, string User)
     /// <summary>For bots (<c>--bot</c>): leave out the history a server replays on entering a room; a /history asked for still shows.</summary>
     public bool SkipHistoryReplay { get; init; }
 
+    /// <summary>Where accepted files are saved unless /accept names a directory.</summary>
+    public string DownloadDirectory { get; init; } = Files.DownloadPath.DefaultDirectory;
+
     /// <summary>Where trust-on-first-use remembers fingerprints.</summary>
     public string KnownServersFile { get; init; } = ServerTrust.DefaultKnownServersFile;
 }
@@ -54,6 +57,8 @@ public sealed class ChatSession : IDisposable
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentQueue<UserInput> _inputs = new();
     private readonly ConcurrentQueue<ConsoleKeyInfo> _keys = new();
+    private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Files.FileTransfers _files;
     private readonly List<Socket> _readList = [];
 
     private static readonly byte[] RichRequest = Encoding.UTF8.GetBytes(RichMode.Request);
@@ -97,6 +102,14 @@ public sealed class ChatSession : IDisposable
         _options = options;
         _view = view;
         _user = options.User;
+        _files = new Files.FileTransfers(view, SendFrame, PostAction, options.DownloadDirectory, interactive: () => Screen is not null);
+    }
+
+    /// <summary>Work finished on another thread (a file's hash) continues here, on the network thread. Safe from any thread.</summary>
+    private void PostAction(Action action)
+    {
+        _posted.Enqueue(action);
+        _wake.Wake();
     }
 
     /// <summary>The users the server told us of in rich mode; empty against a classic server.</summary>
@@ -148,6 +161,11 @@ public sealed class ChatSession : IDisposable
             if (_users.Tracked)
             {
                 parts.Add($"{_users.Online.Count} online");
+            }
+
+            if (_files.StatusText is { } transfer)
+            {
+                parts.Add(transfer);
             }
 
             if (_unreadPrivate > 0)
@@ -275,6 +293,11 @@ public sealed class ChatSession : IDisposable
             if (_readList.Contains(_wake.Socket))
             {
                 _wake.Drain();
+                while (!_quitRequested && _posted.TryDequeue(out Action? action))
+                {
+                    action();
+                }
+
                 while (!_quitRequested && _inputs.TryDequeue(out UserInput input))
                 {
                     Handle(input);
@@ -361,6 +384,20 @@ public sealed class ChatSession : IDisposable
                 if (_richRequested && AsksForUsers(input.Text))
                 {
                     AnswerUsers();
+                    break;
+                }
+
+                if (Files.FileTransfers.IsFileCommand(input.Text))
+                {
+                    if (_richRequested)
+                    {
+                        _files.Command(input.Text);
+                    }
+                    else
+                    {
+                        _view.Status("File transfer needs a PollServer: this server offered no rich mode, and would relay the command to everyone.");
+                    }
+
                     break;
                 }
 
@@ -497,6 +534,13 @@ public sealed class ChatSession : IDisposable
                 return;
             }
 
+            if (_pendingSender == FileTransferProtocol.Sender && _richRequested)
+            {
+                _pendingSender = null;
+                _files.OnFilePair(payload); // Data is handled where it lies: no string for 43 KB of base64.
+                continue;
+            }
+
             string text = Encoding.UTF8.GetString(payload);
             if (_pendingSender is null)
             {
@@ -605,6 +649,12 @@ public sealed class ChatSession : IDisposable
             case RichEventTypes.Away:
                 _awayText = richEvent.Text;
                 break;
+            case RichEventTypes.FileOffer or RichEventTypes.FileAccept or RichEventTypes.FileEnd:
+                _files.OnEvent(richEvent, _users.MyName);
+                return;
+            case RichEventTypes.Error when richEvent.Text is not null:
+                _files.OnError(richEvent.Text);
+                break;
             case RichEventTypes.Private when !string.Equals(richEvent.From, _users.MyName, StringComparison.OrdinalIgnoreCase):
                 _unreadPrivate++;
                 break;
@@ -697,6 +747,7 @@ public sealed class ChatSession : IDisposable
     {
         string? notice = _lastNotice;
         CloseSocket();
+        _files.ConnectionLost();
         if (notice is not null && notice.StartsWith(ServerSender.NameRejectedPrefix, StringComparison.Ordinal))
         {
             _exitCode = ExitCodes.NameRejected;

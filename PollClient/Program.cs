@@ -14,6 +14,7 @@ var tls = new Option<bool>("--tls") { Description = "Connect with TLS; the serve
 var tlsFingerprint = new Option<string?>("--tls-fingerprint") { Description = "With --tls: accept only the certificate with this SHA-256 fingerprint (AB:CD:...)" };
 var plain = new Option<bool>("--plain") { Description = "One line per event, no screen handling, even in a terminal" };
 var bot = new Option<bool>("--bot") { Description = "For programs: plain mode, and without the history replayed on entering a room" };
+var downloads = new Option<DirectoryInfo?>("--downloads") { Description = "Where accepted files are saved unless /accept names a directory (default ~/Downloads)" };
 var tlsCa = new Option<FileInfo?>("--tls-ca") { Description = "With --tls: accept only a certificate valid for the host under this CA (PEM file)" };
 port.Validators.Add(r =>
 {
@@ -25,7 +26,7 @@ port.Validators.Add(r =>
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {
-    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa, plain, bot,
+    host, port, user, askPassword, passwordFile, tls, tlsFingerprint, tlsCa, plain, bot, downloads,
 };
 root.SetAction(result =>
 {
@@ -36,6 +37,7 @@ root.SetAction(result =>
         TlsFingerprint = result.GetValue(tlsFingerprint),
         TlsCaFile = result.GetValue(tlsCa)?.FullName,
         SkipHistoryReplay = result.GetValue(bot),
+        DownloadDirectory = result.GetValue(downloads)?.FullName ?? PollChat.Client.Files.DownloadPath.DefaultDirectory,
     };
     return RunClient(options, result.GetValue(user), result.GetValue(askPassword), result.GetValue(passwordFile), result.GetValue(plain) || result.GetValue(bot));
 });

@@ -31,6 +31,6 @@ public static class ClientCommands
     [
         "/help", "/users", "/who", "/names", "/join", "/leave", "/rooms", "/topic", "/history", "/search", "/msg", "/reply", "/me", "/nick",
         "/away", "/back", "/ignore", "/unignore", "/whois", "/quit", "/register", "/login", "/passwd", "/unregister", "/bell", "/timestamp",
-        "/kick", "/ban", "/unban", "/mute", "/unmute", "/motd",
+        "/kick", "/ban", "/unban", "/mute", "/unmute", "/motd", "/send", "/accept", "/decline", "/cancel", "/transfers",
     ];
 }

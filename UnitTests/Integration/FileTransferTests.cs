@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using PollChat.Common.Protocol;
+using PollChat.Server;
+using PollChat.Tests.Support;
+
+namespace PollChat.Tests.Integration;
+
+/// <summary>
+/// File transfer through the server: real PollClients sending and receiving real files, and raw
+/// rich-mode clients where a test needs a peer that misbehaves on purpose (never acknowledges,
+/// drops mid-file, offers a hostile name).
+/// </summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed class FileTransferTests
+{
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(3);
+
+    [Test]
+    public void Fifty_megabytes_arrive_intact_while_two_others_chat_without_delay()
+    {
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0 }); // carol and dave chat as fast as the server lets them.
+        using var files = new TempDirectory();
+        using var downloads = new TempDirectory();
+        string original = files.File("big.bin");
+        WriteRandomFile(original, 50 * 1024 * 1024, seed: 50);
+        using RunningProcess alice = Client(server.EndPoint, "alice");
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var dave = RawClient.Join(server.EndPoint, "dave");
+        alice.WaitForLine("Rich mode 1 on");
+        bob.WaitForLine("Rich mode 1 on");
+
+        alice.Input.WriteLine($"/send bob {original}");
+        Assert.That(bob.WaitForLine("alice offers"), Does.Contain("alice offers big.bin (50.0 MiB, SHA-256 "));
+        bob.Input.WriteLine("/accept");
+        bob.WaitForLine("Receiving big.bin from alice");
+
+        // carol and dave chat while it goes: each message's trip from carol to dave is timed.
+        var trips = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (!bob.Transcript.Contains("saved as", StringComparison.Ordinal) && clock.Elapsed < TransferTimeout)
+        {
+            string text = $"ping {trips.Count}";
+            long sent = Stopwatch.GetTimestamp();
+            carol.Send(text);
+            dave.ReadUntil(pair => pair.Text == text);
+            trips.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+        }
+
+        string saved = bob.WaitForLine("saved as", TransferTimeout);
+        Assert.That(saved, Does.Contain($"saved as {downloads.File("big.bin")} (SHA-256 checked)"));
+        Assert.That(alice.WaitForLine("sent to bob"), Does.Contain("big.bin sent to bob, and its SHA-256 checked there"));
+        Assert.That(Sha256Of(downloads.File("big.bin")), Is.EqualTo(Sha256Of(original)));
+        Assert.That(downloads.FileNames(), Is.EqualTo(BigBinOnly), "the partial file became the file");
+        trips.Sort();
+        TestContext.Out.WriteLine($"{trips.Count} chat messages during the transfer: median {trips[trips.Count / 2]:0.00} ms, worst {trips[^1]:0.00} ms");
+        Assert.That(trips, Has.Count.GreaterThanOrEqualTo(20), "enough messages to say something about their delay");
+        Assert.That(trips[^1], Is.LessThan(500), "no chat message waited behind the file");
+    }
+
+    [Test]
+    public void Cancelling_stops_a_transfer_on_both_sides_and_the_server_held_no_more_than_the_window()
+    {
+        using var server = TestServer.Start();
+        using var files = new TempDirectory();
+        string original = files.File("slow.bin");
+        WriteRandomFile(original, 1024 * 1024, seed: 7);
+        using RunningProcess alice = Client(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        alice.WaitForLine("Rich mode 1 on");
+
+        alice.Input.WriteLine($"/send bob {original}");
+        int id = OfferId(bob);
+        bob.Send($"/file accept {id} 0");
+        long received = 0;
+        while (received < FileTransferProtocol.WindowBytes)
+        {
+            (string sender, string text) = bob.ReadUntil(pair => pair.Sender == FileTransferProtocol.Sender);
+            Assert.That(sender, Is.EqualTo(FileTransferProtocol.Sender));
+            received += FileTransferProtocol.DecodedLength(System.Text.Encoding.ASCII.GetBytes(text.Split(' ')[3]));
+        }
+
+        alice.WaitForLine("bob accepted slow.bin; sending.");
+        alice.Input.WriteLine("/transfers");
+        Assert.That(alice.WaitForLine("Transfer 1: slow.bin"), Does.Contain("to bob, 0% of 1.0 MiB"), "a whole window sent, nothing acknowledged: it waits");
+        alice.Input.WriteLine("/cancel");
+
+        Assert.That(NextEvent(bob, RichEventTypes.FileEnd), Does.Contain("\"reason\":\"cancelled by alice\""));
+        Assert.That(alice.WaitForLine("cancelled by alice"), Does.Contain("Transfer 1 (slow.bin to bob): cancelled by alice."));
+        Assert.That(received, Is.EqualTo(FileTransferProtocol.WindowBytes), "without acknowledgements, no more than the window was sent");
+    }
+
+    [Test]
+    public void An_interrupted_transfer_resumes_from_where_it_stopped()
+    {
+        using var server = TestServer.Start();
+        using var files = new TempDirectory();
+        using var downloads = new TempDirectory();
+        string original = files.File("notes.txt");
+        WriteRandomFile(original, 300 * 1024, seed: 3);
+        byte[] content = File.ReadAllBytes(original);
+        string sha256 = Sha256Of(original);
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        bob.WaitForLine("Rich mode 1 on");
+
+        // A first sender that sends three chunks and then drops its connection.
+        const int ChunksBeforeTheDrop = 3;
+        using (RawClient first = RichClient(server.EndPoint, "alice"))
+        {
+            first.Send($"/file offer bob {content.Length} {sha256} notes.txt");
+            int id = OfferId(first);
+            bob.WaitForLine("alice offers notes.txt");
+            bob.Input.WriteLine("/accept");
+            NextEvent(first, RichEventTypes.FileAccept);
+            for (int chunk = 0; chunk < ChunksBeforeTheDrop; chunk++)
+            {
+                int offset = chunk * FileTransferProtocol.ChunkBytes;
+                first.Send($"/file data {id} {offset} {Convert.ToBase64String(content, offset, FileTransferProtocol.ChunkBytes)}");
+            }
+
+            first.ReadUntil(pair => pair.Sender == FileTransferProtocol.Sender && pair.Text == $"ack {id} {ChunksBeforeTheDrop * FileTransferProtocol.ChunkBytes}");
+            first.Abort();
+        }
+
+        Assert.That(bob.WaitForLine("interrupted"), Does.Contain("interrupted: alice left. The 96.0 KiB received are kept; accepting the same file again resumes from there."));
+        using RunningProcess alice = Client(server.EndPoint, "alice");
+        alice.WaitForLine("Rich mode 1 on");
+        alice.Input.WriteLine($"/send bob {original}");
+        Assert.That(bob.WaitForLine("alice offers notes.txt"), Does.Contain("(resuming from 96.0 KiB)"));
+        bob.Input.WriteLine("/accept");
+
+        Assert.That(alice.WaitForLine("accepted notes.txt"), Does.Contain("bob accepted notes.txt, resuming from 96.0 KiB; sending."));
+        Assert.That(bob.WaitForLine("saved as", TransferTimeout), Does.Contain("(SHA-256 checked)"));
+        Assert.That(File.ReadAllBytes(downloads.File("notes.txt")), Is.EqualTo(content));
+        Assert.That(downloads.FileNames(), Is.EqualTo(NotesOnly));
+    }
+
+    [TestCase("../../escaped.txt", "escaped.txt")]
+    [TestCase("/etc/passwd", "passwd")]
+    [TestCase("..\\..\\windows.ini", "windows.ini")]
+    [TestCase("..", DownloadFallback)]
+    [TestCase(".bashrc", "bashrc")]
+    public void An_offered_name_cannot_put_the_file_outside_the_downloads_directory(string offered, string savedAs)
+    {
+        using var server = TestServer.Start();
+        using var downloads = new TempDirectory();
+        byte[] content = "not what it says it is\n"u8.ToArray();
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        bob.WaitForLine("Rich mode 1 on");
+        using RawClient mallory = RichClient(server.EndPoint, "mallory");
+
+        mallory.Send($"/file offer bob {content.Length} {sha256} {offered}");
+        int id = OfferId(mallory);
+        bob.WaitForLine("mallory offers");
+        bob.Input.WriteLine("/accept");
+        NextEvent(mallory, RichEventTypes.FileAccept);
+        mallory.Send($"/file data {id} 0 {Convert.ToBase64String(content)}");
+
+        Assert.That(bob.WaitForLine("saved as"), Does.Contain($"saved as {downloads.File(savedAs)} "));
+        Assert.That(downloads.FileNames(), Is.EqualTo(new[] { savedAs }));
+        Assert.That(File.Exists(Path.Combine(downloads.Path, "..", "..", "escaped.txt")), Is.False);
+    }
+
+    [Test]
+    public void A_file_whose_hash_does_not_match_is_not_kept_and_a_declined_offer_ends()
+    {
+        using var server = TestServer.Start();
+        using var downloads = new TempDirectory();
+        byte[] content = "the real content\n"u8.ToArray();
+        string wrongSha = Convert.ToHexStringLower(SHA256.HashData("something else"u8));
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        bob.WaitForLine("Rich mode 1 on");
+        using RawClient mallory = RichClient(server.EndPoint, "mallory");
+
+        mallory.Send($"/file offer bob {content.Length} {wrongSha} swapped.txt");
+        int id = OfferId(mallory);
+        bob.WaitForLine("mallory offers");
+        bob.Input.WriteLine("/accept");
+        NextEvent(mallory, RichEventTypes.FileAccept);
+        mallory.Send($"/file data {id} 0 {Convert.ToBase64String(content)}");
+
+        Assert.That(bob.WaitForLine("not kept"), Does.Contain($"swapped.txt from mallory not kept: its SHA-256 is {Convert.ToHexStringLower(SHA256.HashData(content))}, not the {wrongSha} offered."));
+        Assert.That(RichMode.Parse(NextEvent(mallory, RichEventTypes.FileEnd))!.Reason, Is.EqualTo("failed: the file received does not have the SHA-256 offered"));
+        Assert.That(downloads.FileNames(), Is.Empty, "nothing kept, not even the partial file");
+
+        mallory.Send($"/file offer bob {content.Length} {wrongSha} unwanted.txt");
+        OfferId(mallory);
+        bob.WaitForLine("mallory offers unwanted.txt");
+        bob.Input.WriteLine("/decline");
+        Assert.That(RichMode.Parse(NextEvent(mallory, RichEventTypes.FileEnd))!.Reason, Is.EqualTo("declined by bob"));
+        Assert.That(bob.WaitForLine("declined"), Does.EndWith("(unwanted.txt from mallory): declined by bob."));
+    }
+
+    [Test]
+    public void A_file_over_the_size_limit_is_not_offered()
+    {
+        using var server = TestServer.Start(new ServerOptions { MaxFileBytes = 1000 });
+        using var files = new TempDirectory();
+        string original = files.File("big.bin");
+        WriteRandomFile(original, 2000, seed: 1);
+        using RunningProcess alice = Client(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        alice.WaitForLine("Rich mode 1 on");
+
+        alice.Input.WriteLine($"/send bob {original}");
+
+        Assert.That(alice.WaitForLine("Not offered"), Does.EndWith("!!! Not offered: big.bin is 2.0 KiB, over this server's limit of 1000 B"));
+        alice.Input.WriteLine("/transfers");
+        Assert.That(alice.WaitForLine("file transfers"), Does.EndWith("No file transfers."));
+        bob.Send("/users");
+        Assert.That(NextEvent(bob, RichEventTypes.Users), Does.Contain("\"alice\""), "bob was never offered anything");
+    }
+
+    [Test]
+    public void Classic_clients_muted_senders_and_too_many_transfers_are_refused_with_a_reason()
+    {
+        using var server = TestServer.Start(new ServerOptions { MaxTransfersPerUser = 1 });
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        using RawClient classic = RawClient.Join(server.EndPoint, "carol");
+        string sha = new('a', 64);
+
+        alice.Send($"/file offer carol 10 {sha} a.txt");
+        Assert.That(ErrorText(alice), Is.EqualTo("Not offered: carol uses a classic client, which cannot receive files"));
+        classic.Send("/file offer alice 10 " + sha + " b.txt");
+        Assert.That(classic.ReadNotice("File transfer").Text, Is.EqualTo("File transfer is for clients in rich mode, such as PollClient: use its /send"));
+
+        alice.Send($"/file offer nobody 10 {sha} c.txt");
+        Assert.That(ErrorText(alice), Is.EqualTo("Not offered: No user named 'nobody' is online"));
+        alice.Send($"/file offer bob 10 {sha} a.txt");
+        OfferId(alice);
+        alice.Send($"/file offer bob 10 {sha} b.txt");
+        Assert.That(ErrorText(alice), Is.EqualTo("Not offered: you already have 1 transfers going; the limit is 1"));
+        using RawClient dave = RichClient(server.EndPoint, "dave");
+        dave.Send($"/file offer bob 10 {sha} d.txt");
+        Assert.That(ErrorText(dave), Is.EqualTo("Not offered: bob already has 1 transfers going; the limit is 1"));
+        server.Operator("/mute dave 5m");
+        dave.Send($"/file offer alice 10 {sha} e.txt");
+        Assert.That(ErrorText(dave), Does.StartWith("You are muted for 5 more min"));
+        Assert.That(ErrorText(dave), Is.EqualTo("Not offered: you are muted"), "the answer PollClient pairs with its offer");
+    }
+
+    [Test]
+    public void An_offer_nobody_answers_expires_and_data_past_the_window_ends_a_transfer()
+    {
+        using var server = TestServer.Start(new ServerOptions { FileOfferTimeout = TimeSpan.FromSeconds(1) });
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        byte[] chunk = new byte[FileTransferProtocol.ChunkBytes];
+        string sha = new('b', 64);
+
+        alice.Send($"/file offer bob 1000000 {sha} ignored.bin");
+        int expiring = OfferId(alice);
+        Assert.That(NextEvent(bob, RichEventTypes.FileEnd), Is.EqualTo($$"""{"type":"file-end","reason":"expired: not accepted within 1 s","id":{{expiring}}}"""));
+
+        alice.Send($"/file offer bob 1000000 {sha} pushy.bin");
+        int id = OfferId(alice);
+        bob.Send($"/file accept {id} 0");
+        NextEvent(alice, RichEventTypes.FileAccept);
+        for (int i = 0; i <= FileTransferProtocol.WindowBytes / chunk.Length; i++)
+        {
+            alice.Send($"/file data {id} {i * chunk.Length} {Convert.ToBase64String(chunk)}");
+        }
+
+        Assert.That(NextEvent(alice, RichEventTypes.FileEnd), Does.Contain($"protocol error from alice: more than {FileTransferProtocol.WindowBytes} bytes unacknowledged"));
+        alice.Send("still chatting");
+        Assert.That(bob.ReadUntil(pair => pair.Sender == "alice").Text, Is.EqualTo("still chatting"), "a broken transfer drops nobody");
+    }
+
+    private const string DownloadFallback = PollChat.Client.Files.DownloadPath.FallbackName;
+
+    private static readonly string[] BigBinOnly = ["big.bin"];
+
+    private static readonly string[] NotesOnly = ["notes.txt"];
+
+    private static RunningProcess Client(IPEndPoint server, string user, params string[] more) =>
+        RunningProcess.Client(["--host", "127.0.0.1", "--port", server.Port.ToString(CultureInfo.InvariantCulture), "--user", user, .. more]);
+
+    /// <summary>A raw client in rich mode, its hello and user list read.</summary>
+    private static RawClient RichClient(IPEndPoint server, string name)
+    {
+        RawClient client = RawClient.Join(server, name);
+        client.Send(RichMode.Request);
+        NextEvent(client, RichEventTypes.Users);
+        return client;
+    }
+
+    private static int OfferId(RawClient client)
+    {
+        string offer = NextEvent(client, RichEventTypes.FileOffer);
+        return RichMode.Parse(offer)!.Id!.Value;
+    }
+
+    private static string? ErrorText(RawClient client) => RichMode.Parse(NextEvent(client, RichEventTypes.Error))!.Text;
+
+    private static string NextEvent(RawClient client, string type) =>
+        client.ReadUntil(pair => pair.Sender == RichMode.EventSender && RichMode.Parse(pair.Text)?.Type == type).Text;
+
+    private static void WriteRandomFile(string path, int length, int seed)
+    {
+        byte[] content = new byte[length];
+        new Random(seed).NextBytes(content);
+        File.WriteAllBytes(path, content);
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
