@@ -45,7 +45,7 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
 
             Transfer first = moving[0];
             int filled = (int)(BarCells * first.Done / Math.Max(1, first.Size));
-            return $"{(first is Outgoing ? "↑" : "↓")} {first.Name} [{new string('#', filled)}{new string('-', BarCells - filled)}] {Progress(first)}{(moving.Count > 1 ? $" (+{moving.Count - 1} more)" : "")}";
+            return $"{(first is Outgoing ? "↑" : "↓")} {first.Name} [{new string('#', filled)}{new string('-', BarCells - filled)}] {Progress(first, brief: true)}{(moving.Count > 1 ? $" (+{moving.Count - 1} more)" : "")}";
         }
     }
 
@@ -437,13 +437,15 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
         view.Status($"Transfer {transfer.Id} ({transfer.Name}): {Progress(transfer)}");
     }
 
-    /// <summary>"45% of 50.0 MiB, 12.3 MiB/s, 3 s left".</summary>
-    private static string Progress(Transfer transfer)
+    /// <summary>"45% of 50.0 MiB, 12.3 MiB/s, 3 s left", or for the status line, where room is short, "45% 12.3 MiB/s 3 s left".</summary>
+    private static string Progress(Transfer transfer, bool brief = false)
     {
         double seconds = Math.Max(0.001, (DateTime.UtcNow - transfer.Started!.Value).TotalSeconds);
         double rate = (transfer.Done - transfer.StartOffset) / seconds;
         string left = rate > 0 ? Units.Duration(TimeSpan.FromSeconds((transfer.Size - transfer.Done) / rate)) + " left" : "starting";
-        return string.Create(CultureInfo.InvariantCulture, $"{100 * transfer.Done / transfer.Size}% of {Units.Bytes(transfer.Size)}, {Units.Rate(rate)}, {left}");
+        return brief
+            ? string.Create(CultureInfo.InvariantCulture, $"{100 * transfer.Done / transfer.Size}% {Units.Rate(rate)} {left}")
+            : string.Create(CultureInfo.InvariantCulture, $"{100 * transfer.Done / transfer.Size}% of {Units.Bytes(transfer.Size)}, {Units.Rate(rate)}, {left}");
     }
 
     private static long PartialLength(string directory, Incoming incoming)
