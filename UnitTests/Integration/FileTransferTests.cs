@@ -15,7 +15,7 @@ namespace PollChat.Tests.Integration;
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
-public sealed class FileTransferTests
+public sealed partial class FileTransferTests
 {
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(3);
 
@@ -33,7 +33,14 @@ public sealed class FileTransferTests
         using var dave = RawClient.Join(server.EndPoint, "dave");
         alice.WaitForLine("Rich mode 1 on");
         bob.WaitForLine("Rich mode 1 on");
+        // The same chat with no transfer going, in the same run, for the figures printed at the end.
+        var quiet = new List<double>();
+        for (int i = 0; i < 500; i++)
+        {
+            quiet.Add(TimeOneMessage(carol, dave, $"quiet {i}"));
+        }
 
+        long loopAllocatedBefore = LoopAllocatedBytes(server);
         alice.Input.WriteLine($"/send bob {original}");
         Assert.That(bob.WaitForLine("alice offers"), Does.Contain("alice offers big.bin (50.0 MiB, SHA-256 "));
         bob.Input.WriteLine("/accept");
@@ -44,20 +51,31 @@ public sealed class FileTransferTests
         var clock = Stopwatch.StartNew();
         while (!bob.Transcript.Contains("saved as", StringComparison.Ordinal) && clock.Elapsed < TransferTimeout)
         {
-            string text = $"ping {trips.Count}";
-            long sent = Stopwatch.GetTimestamp();
-            carol.Send(text);
-            dave.ReadUntil(pair => pair.Text == text);
-            trips.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            trips.Add(TimeOneMessage(carol, dave, $"ping {trips.Count}"));
         }
 
         string saved = bob.WaitForLine("saved as", TransferTimeout);
         Assert.That(saved, Does.Contain($"saved as {downloads.File("big.bin")} (SHA-256 checked)"));
         Assert.That(alice.WaitForLine("sent to bob"), Does.Contain("big.bin sent to bob, and its SHA-256 checked there"));
         Assert.That(Sha256Of(downloads.File("big.bin")), Is.EqualTo(Sha256Of(original)));
-        Assert.That(downloads.FileNames(), Is.EqualTo(BigBinOnly), "the partial file became the file");
+        double transferSeconds = clock.Elapsed.TotalSeconds;
+        long firstAllocated = LoopAllocatedBytes(server) - loopAllocatedBefore;
+
+        // Again, now that every buffer has grown to its working size: what the loop allocates per chunk, and a second copy saved beside the first.
+        loopAllocatedBefore = LoopAllocatedBytes(server);
+        alice.Input.WriteLine($"/send bob {original}");
+        bob.WaitForLine("alice offers big.bin");
+        bob.Input.WriteLine("/accept");
+        Assert.That(bob.WaitForLine("saved as", TransferTimeout), Does.Contain($"saved as {downloads.File("big (1).bin")} (SHA-256 checked)"), "never over the first");
+        long loopAllocated = LoopAllocatedBytes(server) - loopAllocatedBefore;
+        Assert.That(Sha256Of(downloads.File("big (1).bin")), Is.EqualTo(Sha256Of(original)));
+        Assert.That(downloads.FileNames(), Is.EqualTo(BigBinTwice), "the partial files became the files");
         trips.Sort();
-        TestContext.Out.WriteLine($"{trips.Count} chat messages during the transfer: median {trips[trips.Count / 2]:0.00} ms, worst {trips[^1]:0.00} ms");
+        quiet.Sort();
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"50 MiB in about {transferSeconds:0.0} s; chat round trip carol to dave, median {trips[trips.Count / 2]:0.00} ms during the transfer ({trips.Count} messages) " +
+            $"against {quiet[quiet.Count / 2]:0.00} ms before it, ratio {trips[trips.Count / 2] / quiet[quiet.Count / 2]:0.00}; worst {trips[^1]:0.00} ms against {quiet[^1]:0.00} ms; " +
+            $"the loop allocated {firstAllocated} bytes during the first transfer (buffers growing included) and {loopAllocated} during the second ({loopAllocated / (50.0 * 1024 * 1024 / FileTransferProtocol.ChunkBytes):0.0} per 32 KiB chunk, offer and events included)"));
         Assert.That(trips, Has.Count.GreaterThanOrEqualTo(20), "enough messages to say something about their delay");
         Assert.That(trips[^1], Is.LessThan(500), "no chat message waited behind the file");
     }
@@ -197,6 +215,29 @@ public sealed class FileTransferTests
     }
 
     [Test]
+    public void A_sender_on_tls_sends_to_a_receiver_on_the_plain_port()
+    {
+        using var server = TestServer.Start(new ServerOptions { TlsPort = 0 });
+        using var files = new TempDirectory();
+        using var downloads = new TempDirectory();
+        using var config = new TempDirectory();
+        string original = files.File("secret.bin");
+        WriteRandomFile(original, 1024 * 1024, seed: 11);
+        var environment = new Dictionary<string, string> { ["POLLCHAT_CONFIG_DIR"] = config.Path };
+        using RunningProcess alice = RunningProcess.Client(environment, "--tls", "--host", "127.0.0.1", "--port", server.TlsEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "--user", "alice");
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        alice.WaitForLine("Rich mode 1 on");
+        bob.WaitForLine("Rich mode 1 on");
+
+        alice.Input.WriteLine($"/send bob {original}");
+        bob.WaitForLine("alice offers secret.bin");
+        bob.Input.WriteLine("/accept");
+
+        Assert.That(bob.WaitForLine("saved as", TransferTimeout), Does.Contain("(SHA-256 checked)"));
+        Assert.That(Sha256Of(downloads.File("secret.bin")), Is.EqualTo(Sha256Of(original)));
+    }
+
+    [Test]
     public void A_file_over_the_size_limit_is_not_offered()
     {
         using var server = TestServer.Start(new ServerOptions { MaxFileBytes = 1000 });
@@ -274,7 +315,7 @@ public sealed class FileTransferTests
 
     private const string DownloadFallback = PollChat.Client.Files.DownloadPath.FallbackName;
 
-    private static readonly string[] BigBinOnly = ["big.bin"];
+    private static readonly string[] BigBinTwice = ["big (1).bin", "big.bin"];
 
     private static readonly string[] NotesOnly = ["notes.txt"];
 
@@ -300,6 +341,21 @@ public sealed class FileTransferTests
 
     private static string NextEvent(RawClient client, string type) =>
         client.ReadUntil(pair => pair.Sender == RichMode.EventSender && RichMode.Parse(pair.Text)?.Type == type).Text;
+
+    /// <summary>One chat message's trip from one client to another, in milliseconds.</summary>
+    private static double TimeOneMessage(RawClient from, RawClient to, string text)
+    {
+        long sent = Stopwatch.GetTimestamp();
+        from.Send(text);
+        to.ReadUntil(pair => pair.Text == text);
+        return Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+    }
+
+    private static long LoopAllocatedBytes(TestServer server) =>
+        long.Parse(LoopAllocField().Match(server.Operator("/stats").Single()).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"loop_alloc_bytes=(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex LoopAllocField();
 
     private static void WriteRandomFile(string path, int length, int seed)
     {
