@@ -270,6 +270,10 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
         incoming.Begin(stream.Length);
         view.Status($"Receiving {incoming.Name} from {incoming.Peer} into {incoming.Directory}{(stream.Length > 0 ? $", resuming from {Units.Bytes(stream.Length)}" : "")}.");
         SendText($"/file accept {incoming.Id} {stream.Length.ToString(CultureInfo.InvariantCulture)}");
+        if (incoming.Done == incoming.Size)
+        {
+            Complete(incoming); // All of it was here already (the last transfer broke before its end was agreed): only the check is left.
+        }
     }
 
     private void Receive(Incoming incoming, long offset, ReadOnlySpan<byte> base64)

@@ -157,6 +157,28 @@ public sealed partial class FileTransferTests
         Assert.That(downloads.FileNames(), Is.EqualTo(NotesOnly));
     }
 
+    [Test]
+    public void A_partial_file_that_is_already_whole_is_only_checked()
+    {
+        using var server = TestServer.Start();
+        using var downloads = new TempDirectory();
+        byte[] content = "every byte arrived, then the connection broke\n"u8.ToArray();
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        File.WriteAllBytes(PollChat.Client.Files.DownloadPath.PartFile(downloads.Path, sha256), content);
+        using RunningProcess bob = Client(server.EndPoint, "bob", "--downloads", downloads.Path);
+        bob.WaitForLine("Rich mode 1 on");
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+
+        alice.Send($"/file offer bob {content.Length} {sha256} whole.txt");
+        OfferId(alice);
+        Assert.That(bob.WaitForLine("alice offers whole.txt"), Does.Contain($"(resuming from {content.Length} B)"));
+        bob.Input.WriteLine("/accept");
+
+        Assert.That(RichMode.Parse(NextEvent(alice, RichEventTypes.FileAccept))!.Offset, Is.EqualTo(content.Length), "nothing left to send");
+        Assert.That(RichMode.Parse(NextEvent(alice, RichEventTypes.FileEnd))!.Reason, Is.EqualTo("completed"));
+        Assert.That(File.ReadAllBytes(downloads.File("whole.txt")), Is.EqualTo(content));
+    }
+
     [TestCase("../../escaped.txt", "escaped.txt")]
     [TestCase("/etc/passwd", "passwd")]
     [TestCase("..\\..\\windows.ini", "windows.ini")]
