@@ -307,7 +307,6 @@ public sealed class ChatSession : IDisposable
                 {
                     HandleKey(key);
                 }
-
             }
         }
 

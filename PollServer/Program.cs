@@ -98,6 +98,15 @@ root.Validators.Add(r =>
     {
         r.AddError("--tls-port must be between 0 and 65535.");
     }
+
+    // Here options left out read as 0, not as their defaults.
+    long transfers = r.GetResult(maxTransfers) is null ? ServerOptions.DefaultMaxTransfersPerUser : r.GetValue(maxTransfers);
+    long pending = r.GetResult(maxPending) is null ? ServerOptions.DefaultMaxPendingOutputBytes : r.GetValue(maxPending);
+    bool filesOn = r.GetResult(maxFile) is null || r.GetValue(maxFile) > 0;
+    if (filesOn && transfers * ServerOptions.FileWindowOnTheWireBytes >= pending)
+    {
+        r.AddError($"--max-transfers {transfers} needs --max-pending-bytes above {transfers * ServerOptions.FileWindowOnTheWireBytes}: each transfer may hold {ServerOptions.FileWindowOnTheWireBytes} bytes of a receiver's output (or turn file transfer off with --max-file-bytes 0).");
+    }
 });
 root.Subcommands.Add(AccountCommands.Create());
 

@@ -123,6 +123,18 @@ public sealed record ServerOptions
 
     public int MaxTransfersPerUser { get; init; } = DefaultMaxTransfersPerUser;
 
+    /// <summary>
+    /// What one transfer's window can take of a receiver's output at the server: each chunk as a
+    /// *file* pair (two headers, the sender, "data ID OFFSET ", base64). A user's transfers times
+    /// this must stay below <see cref="MaxPendingOutputBytes"/>, or a receiver would be dropped
+    /// as not reading while it reads as fast as it can.
+    /// </summary>
+    public static readonly int FileWindowOnTheWireBytes = FileTransferProtocol.WindowBytes / FileTransferProtocol.ChunkBytes
+        * ((2 * Common.Framing.FrameHeader.Length) + FileTransferProtocol.Sender.Length + DataHeadMaxBytes + ((FileTransferProtocol.ChunkBytes + 2) / 3 * 4));
+
+    /// <summary>"data " and a 10-digit id, a 19-digit offset and the spaces between: the most a data pair's text has before its base64.</summary>
+    private const int DataHeadMaxBytes = 40;
+
     /// <summary>Two minutes to answer an offer: long enough to notice it, short enough that a forgotten one does not count against the limit for long.</summary>
     public static readonly TimeSpan DefaultFileOfferTimeout = TimeSpan.FromMinutes(2);
 

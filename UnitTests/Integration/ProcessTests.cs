@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PollChat.Common.Protocol;
+using PollChat.Server;
 using PollChat.Tests.Support;
 
 namespace PollChat.Tests.Integration;
@@ -55,7 +56,7 @@ public sealed class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-disconnect", "--byte-rate", "--history", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-disconnect", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }
@@ -68,6 +69,15 @@ public sealed class ProcessTests
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Not.Zero);
         Assert.That(server.Transcript, Does.Contain("--port must be between 0 and 65535"));
+    }
+
+    [Test]
+    public void A_server_refuses_more_transfers_per_user_than_the_output_limit_can_hold()
+    {
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--max-transfers", "6");
+
+        Assert.That(server.WaitForExit(ExitTimeout), Is.Not.Zero);
+        Assert.That(server.Transcript, Does.Contain($"--max-transfers 6 needs --max-pending-bytes above {6 * ServerOptions.FileWindowOnTheWireBytes}: each transfer may hold {ServerOptions.FileWindowOnTheWireBytes} bytes of a receiver's output (or turn file transfer off with --max-file-bytes 0)."));
     }
 
     [Test]
