@@ -43,7 +43,7 @@ public sealed partial class ChatServer
             Path.GetFullPath(Path.Combine(directory, ChatDatabase.FileName)), loaded, _histories.Count);
     }
 
-    /// <summary>A room's history, created empty the first time; the quietest one not in use is let go past <see cref="MaxHistoriesKept"/>.</summary>
+    /// <summary>A room's history, created empty the first time; past <see cref="MaxHistoriesKept"/>, the quietest one not in use is let go.</summary>
     private RoomHistory HistoryOf(string roomName)
     {
         if (_histories.TryGetValue(roomName, out RoomHistory? history))
@@ -53,7 +53,18 @@ public sealed partial class ChatServer
 
         if (_histories.Count >= MaxHistoriesKept)
         {
-            string? quietest = _histories.Where(h => !_rooms.ContainsKey(h.Key)).MinBy(h => h.Value.LastUtcTime).Key;
+            // Only a room nobody is in can lose its history; when every kept one is in use (1,000 rooms
+            // at once) nothing is let go, and the rooms in use bound the count instead (one per client at most).
+            string? quietest = null;
+            DateTime quietestTime = DateTime.MaxValue;
+            foreach ((string room, RoomHistory kept) in _histories)
+            {
+                if (kept.LastUtcTime < quietestTime && !_rooms.ContainsKey(room))
+                {
+                    (quietest, quietestTime) = (room, kept.LastUtcTime);
+                }
+            }
+
             if (quietest is not null)
             {
                 _histories.Remove(quietest);

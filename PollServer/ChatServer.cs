@@ -86,6 +86,12 @@ public sealed partial class ChatServer : IDisposable
     private long _nextUnfinishedFrameCheck;
     private readonly ServerCounters _counters = new();
 
+    /// <summary>The name whose next message makes its handler throw, as a bug would; set only by tests, through <see cref="FailNextMessageOf"/>.</summary>
+    private string? _failNextMessageOf;
+
+    /// <summary>Kinds of handler failure already logged with their stack; later ones are counted in <see cref="ServerCounters.HandlerFailures"/>.</summary>
+    private readonly HashSet<string> _failuresLogged = [];
+
     public ChatServer(ServerOptions options)
     {
         _options = options;
@@ -221,6 +227,9 @@ public sealed partial class ChatServer : IDisposable
         _wake.Wake();
     }
 
+    /// <summary>A test seam: the next message from <paramref name="name"/> makes its handler throw, so tests can show a bug costs only its connection. Safe from any thread.</summary>
+    internal void FailNextMessageOf(string name) => Post(() => _failNextMessageOf = name);
+
     /// <summary>Logs one line of counters (see <see cref="ServerCounters.Snapshot"/>), taken on the loop thread. Safe from any thread.</summary>
     public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive())));
 
@@ -292,7 +301,16 @@ public sealed partial class ChatServer : IDisposable
         _wake.Drain();
         while (_posted.TryDequeue(out Action? action))
         {
-            action();
+            try
+            {
+                action();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A worker's result (a login, a search) that fails to apply must not take the loop with it.
+                _counters.HandlerFailures++;
+                Log.Error(e, "A result posted to the loop failed to apply; going on");
+            }
         }
     }
 
@@ -349,9 +367,34 @@ public sealed partial class ChatServer : IDisposable
         {
             if (_bySocket.TryGetValue(socket, out ClientConnection? client))
             {
-                ReadFrom(client, now);
+                try
+                {
+                    ReadFrom(client, now);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A bug met by one connection's input costs that connection, never the loop and everyone on it.
+                    DropAfterFailure(client, e, now);
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Drops a connection whose input made the server fail. The first failure of each kind is
+    /// logged with its stack (it is a bug to fix); repeats, which a peer can provoke at will, only
+    /// count, and the close line says what failed.
+    /// </summary>
+    private void DropAfterFailure(ClientConnection client, Exception failure, long now)
+    {
+        _counters.HandlerFailures++;
+        string kind = failure.GetType().Name + " at " + (failure.TargetSite?.Name ?? "?");
+        if (_failuresLogged.Add(kind))
+        {
+            Log.Error(failure, "#{Id} {User} from {Endpoint}: handling its input failed; dropping it and going on", client.Id, client.Name ?? "(no name)", client.Endpoint);
+        }
+
+        Disconnect(client, CloseReason.ServerError, Notices.ServerError, now, detail: kind + ": " + failure.Message);
     }
 
     private void FlushPendingOutput()
@@ -694,6 +737,12 @@ public sealed partial class ChatServer : IDisposable
 
     private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)
     {
+        if (_failNextMessageOf is not null && string.Equals(client.Name, _failNextMessageOf, StringComparison.OrdinalIgnoreCase))
+        {
+            _failNextMessageOf = null;
+            throw new InvalidOperationException("a failure injected by a test");
+        }
+
         if (payload.IsEmpty)
         {
             return; // Nothing to say; classic clients never send it, and relaying it would show a blank line.

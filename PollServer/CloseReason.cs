@@ -20,6 +20,9 @@ public enum CloseReason
     Banned,
     ServerFull,
     ServerShutdown,
+
+    /// <summary>Handling the connection's input threw: a server bug, which costs that connection and nothing else.</summary>
+    ServerError,
 }
 
 internal static class CloseReasons
@@ -36,12 +39,14 @@ internal static class CloseReasons
         CloseReason.Flooding => "dropped: flooding",
         CloseReason.Kicked => "kicked",
         CloseReason.Banned => "banned",
+        CloseReason.ServerError => "dropped: server error",
         _ => "disconnected",
     };
 
     /// <summary>Ordinary endings are Info; what points at a misbehaving peer or a fault is Warn.</summary>
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {
+        CloseReason.ServerError => LogLevel.Error,
         CloseReason.SocketError or CloseReason.BadFrame or CloseReason.BadTls or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
         _ => LogLevel.Info,
     };

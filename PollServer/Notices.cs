@@ -45,6 +45,8 @@ internal static class Notices
 
     public static string ServerFull(int maxClients) => $"Server full ({maxClients} clients); try again later";
 
+    public const string ServerError = "The server failed while handling what you sent (a bug, now logged); closing the connection";
+
     public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
 
     public static string SlowDown(long milliseconds, double perSecond, int burst) =>

@@ -31,6 +31,9 @@ internal sealed class ServerCounters
     /// <summary>File bytes (decoded) passed from senders to receivers.</summary>
     public long FileBytesRelayed;
 
+    /// <summary>Times handling a connection's input (or a worker's posted result) threw; each such connection was dropped and the loop went on.</summary>
+    public long HandlerFailures;
+
     /// <summary>
     /// One line of key=value pairs that PollBench and scripts parse: cumulative since start, so
     /// two snapshots subtract to the figures of the interval between them.
@@ -40,5 +43,5 @@ internal sealed class ServerCounters
         $"read_pauses={ReadPauses} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
-        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive}");
+        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} handler_failures={HandlerFailures}");
 }

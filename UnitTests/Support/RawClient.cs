@@ -49,12 +49,18 @@ internal sealed class RawClient : IDisposable
 
     public IReadOnlyList<string> Transcript => _transcript;
 
-    public static RawClient Connect(IPEndPoint server, int? receiveBufferSize = null)
+    /// <summary>Connects, from <paramref name="from"/> when given (another 127.0.0.x, for per-address behaviour).</summary>
+    public static RawClient Connect(IPEndPoint server, int? receiveBufferSize = null, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         if (receiveBufferSize is { } size)
         {
             socket.ReceiveBufferSize = size; // Before connecting, so the advertised window is small too.
+        }
+
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
         }
 
         socket.Connect(server);

@@ -70,6 +70,12 @@ internal sealed class TestServer : IDisposable
         return answer;
     }
 
+    /// <summary>Runs <paramref name="action"/> on the loop thread.</summary>
+    public void Post(Action action) => _server.Post(action);
+
+    /// <summary>The next message from <paramref name="name"/> makes the server's handler throw, as a bug would.</summary>
+    public void FailNextHandlingOf(string name) => _server.FailNextMessageOf(name);
+
     /// <summary>Waits for the loop to end by itself (after /quit); true if it did within the timeout.</summary>
     public bool WaitUntilStopped(TimeSpan timeout) => _loop.Join(timeout);
 
