@@ -38,6 +38,9 @@ internal sealed class PasswordWorkers : IDisposable
 
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
+    /// <summary>One hash takes a fraction of a second; this is many of them, and still a shutdown that feels prompt.</summary>
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(3);
+
     private readonly BlockingCollection<Action> _jobs = new(MaxQueued);
     private readonly Thread[] _threads;
 
@@ -55,15 +58,31 @@ internal sealed class PasswordWorkers : IDisposable
     /// <summary>Queues <paramref name="work"/>; its result goes to <paramref name="done"/> on a worker thread. False if the queue is full.</summary>
     public bool TryRun<T>(Func<T> work, Action<T> done) => _jobs.TryAdd(() => done(work()));
 
+    /// <summary>
+    /// Stops at shutdown without doing the queue: jobs not started are dropped (their connections
+    /// are closing anyway), and only the one hash each worker may be in the middle of is waited for.
+    /// </summary>
     public void Dispose()
     {
         _jobs.CompleteAdding();
-        foreach (Thread thread in _threads)
+        while (_jobs.TryTake(out _))
         {
-            thread.Join(TimeSpan.FromSeconds(5));
         }
 
-        _jobs.Dispose();
+        bool allStopped = true;
+        foreach (Thread thread in _threads)
+        {
+            allStopped &= thread.Join(JoinTimeout);
+        }
+
+        if (allStopped)
+        {
+            _jobs.Dispose(); // A worker still hashing would next touch the queue: it is left to the finalizer instead.
+        }
+        else
+        {
+            Log.Warn("A password worker was still busy {Seconds} s into the shutdown; exiting without it", JoinTimeout.TotalSeconds);
+        }
     }
 
     private void Work()

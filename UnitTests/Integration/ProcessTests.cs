@@ -39,6 +39,43 @@ public sealed class ProcessTests
     }
 
     [Test]
+    public void SIGTERM_with_a_queue_of_password_work_exits_0_without_waiting_for_the_queue()
+    {
+        // Sixty registrations from sixty addresses queue far more hashing than the shutdown may take
+        // (each is 600,000 PBKDF2 rounds, a fifth of a second or more, on one worker on two cores).
+        const int Registrations = 60;
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1");
+        int port = server.WaitForListeningPort();
+        var clients = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < Registrations; i++)
+            {
+                RawClient client = RawClient.Connect(Loopback(port), from: IPAddress.Parse($"127.0.0.{2 + i}"));
+                client.Send($"reg{i}");
+                client.Send("/register correct horse battery");
+                clients.Add(client);
+            }
+
+            clients[0].ReadNotice("Registered reg0"); // The workers are busy: the first job is done and the rest wait.
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            server.Signal(RunningProcess.SigTerm);
+
+            Assert.That(server.WaitForExit(ExitTimeout), Is.Zero, server.Transcript);
+            // The stated bound: the 2 s goodbye flush, plus the one hash a worker may be in the middle of.
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(6)), server.Transcript);
+            Assert.That(server.Transcript, Does.Not.Contain("A password job failed"));
+        }
+        finally
+        {
+            foreach (RawClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Test]
     public void A_server_on_a_port_in_use_says_so_in_one_line_and_exits_2()
     {
         using var occupant = TestServer.Start();
