@@ -99,12 +99,7 @@ public sealed partial class ChatServer
     /// <summary>A data or ack frame that fits no transfer is answered like a bad command, and costs a message of the rate: it cannot be used to flood.</summary>
     private void RefuseFileFrame(ClientConnection client, string why, long now)
     {
-        if (!client.Rate.TryTake(_options.MessagesPerSecond, _options.MessageBurst, now))
-        {
-            RefuseOverLimit(client, now);
-            return;
-        }
-
+        client.Rate.Take(_options.MessagesPerSecond); // The loop read this frame only because a token was there.
         SendError(client, why, now);
     }
 

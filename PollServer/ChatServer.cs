@@ -64,8 +64,10 @@ public sealed partial class ChatServer : IDisposable
     private readonly List<ClientConnection> _closing = [];
     private readonly List<ClientConnection> _departures = [];
 
-    // Clients over their byte rate, left out of the read list until their time in ReadsPausedUntil.
+    // Clients over their byte rate or message rate, left out of the read list until their time in ReadsPausedUntil.
     private readonly List<ClientConnection> _readsPaused = [];
+    // Held-back clients whose pause just ended, handed their waiting frames after the paused list is tidied.
+    private readonly List<ClientConnection> _resumedHeldBack = [];
     private List<ClientConnection> _pendingOutput = [];
     private List<ClientConnection> _stillPending = [];
 
@@ -270,7 +272,7 @@ public sealed partial class ChatServer : IDisposable
 
         foreach (ClientConnection client in _connections)
         {
-            if (client.ReadsPausedUntil <= now)
+            if (client.ReadsPausedUntil <= now && !client.HeldBack)
             {
                 _readList.Add(client.Socket);
             }
@@ -462,7 +464,11 @@ public sealed partial class ChatServer : IDisposable
         }
     }
 
-    /// <summary>Clients whose pause is over are read again already (BuildSelectLists checks the time); here they leave the list that sets the Select timeout.</summary>
+    /// <summary>
+    /// Clients whose pause is over are read again already (BuildSelectLists checks the time); here
+    /// they leave the list that sets the Select timeout, and those held back for the message rate
+    /// get their waiting frames, as many as the rate now allows, before the socket is read again.
+    /// </summary>
     private void UnlistResumedReads(long now)
     {
         int kept = 0;
@@ -476,10 +482,28 @@ public sealed partial class ChatServer : IDisposable
             else
             {
                 paused.ReadsPausedUntil = 0; // Unlisted: the next pause lists it again.
+                if (paused.HeldBack && paused.State != ClientState.Closing)
+                {
+                    _resumedHeldBack.Add(paused);
+                }
             }
         }
 
         _readsPaused.RemoveRange(kept, _readsPaused.Count - kept);
+        foreach (ClientConnection client in _resumedHeldBack)
+        {
+            try
+            {
+                DecodeFrames(client, ReadOnlySpan<byte>.Empty, now); // Holds it back again (and re-lists it) if frames still wait.
+                NoteUnfinishedFrame(client, finishedAFrame: true, now);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                DropAfterFailure(client, e, now);
+            }
+        }
+
+        _resumedHeldBack.Clear();
     }
 
     /// <summary>A peer that starts a frame and never finishes it holds a buffer of up to a message's size for nothing (slowloris).</summary>
@@ -575,15 +599,7 @@ public sealed partial class ChatServer : IDisposable
             bool finishedAFrame = client.Tls is null
                 ? DecodeFrames(client, _receiveBuffer.AsSpan(0, received), now)
                 : DecryptAndDecode(client, _receiveBuffer.AsSpan(0, received), now);
-            if (client.Inbound.BufferedCount == 0)
-            {
-                client.UnfinishedFrameSince = 0;
-            }
-            else if (finishedAFrame || client.UnfinishedFrameSince == 0)
-            {
-                client.UnfinishedFrameSince = now; // The bytes held are the start of a new frame.
-            }
-
+            NoteUnfinishedFrame(client, finishedAFrame, now);
             return;
         }
 
@@ -602,6 +618,19 @@ public sealed partial class ChatServer : IDisposable
         Disconnect(client, reason, notice: null, now, detail: kind == DisconnectKind.Error ? error.ToString() : null);
     }
 
+    /// <summary>Starts or stops the slowloris clock: bytes left over that are not frames held back for the rate are the start of a frame still arriving.</summary>
+    private static void NoteUnfinishedFrame(ClientConnection client, bool finishedAFrame, long now)
+    {
+        if (client.Inbound.BufferedCount == 0 || client.HeldBack)
+        {
+            client.UnfinishedFrameSince = 0;
+        }
+        else if (finishedAFrame || client.UnfinishedFrameSince == 0)
+        {
+            client.UnfinishedFrameSince = now; // The bytes held are the start of a new frame.
+        }
+    }
+
     /// <summary>
     /// A client sending faster than the byte rate is not read again until its budget refills:
     /// its bytes wait in its own socket buffer and then TCP holds it back, so it costs the loop
@@ -609,12 +638,7 @@ public sealed partial class ChatServer : IDisposable
     /// </summary>
     private void PauseReads(ClientConnection client)
     {
-        if (client.ReadsPausedUntil == 0)
-        {
-            _readsPaused.Add(client); // Zero means not listed; a client read again the moment its pause ends is still listed.
-        }
-
-        client.ReadsPausedUntil = client.Bytes.RefilledAt(_options.BytesPerSecond, _options.ByteResumeBytes);
+        PauseReadsUntil(client, client.Bytes.RefilledAt(_options.BytesPerSecond, _options.ByteResumeBytes));
         _counters.ReadPauses++;
         if (!client.WasEverPaused)
         {
@@ -624,17 +648,38 @@ public sealed partial class ChatServer : IDisposable
         }
     }
 
-    /// <summary>Handles every whole frame in <paramref name="input"/> and keeps the rest; returns whether any frame was finished.</summary>
+    /// <summary>Leaves a client out of the read list until <paramref name="until"/> (loop milliseconds), or longer if it was paused longer already.</summary>
+    private void PauseReadsUntil(ClientConnection client, long until)
+    {
+        if (client.ReadsPausedUntil == 0)
+        {
+            _readsPaused.Add(client); // Zero means not listed; a client read again the moment its pause ends is still listed.
+        }
+
+        client.ReadsPausedUntil = Math.Max(client.ReadsPausedUntil, until);
+    }
+
+    /// <summary>
+    /// Handles every whole frame in what the client has buffered followed by <paramref name="input"/>,
+    /// as far as the message rate allows, and keeps the rest; returns whether any frame was finished.
+    /// </summary>
     private bool DecodeFrames(ClientConnection client, ReadOnlySpan<byte> input, long now)
     {
         bool finishedAFrame = false;
         while (client.State != ClientState.Closing)
         {
             bool awaitingName = client.State == ClientState.AwaitingName;
+            if (!awaitingName && !client.Rate.HasToken(_options.MessagesPerSecond, _options.MessageBurst, now))
+            {
+                HoldBack(client, input, now);
+                return finishedAFrame;
+            }
+
             int limit = awaitingName ? _options.MaxUsernameBytes : _options.MaxMessageBytes;
             FrameReadStatus status = client.Inbound.TryReadFrom(ref input, limit, out ReadOnlySpan<byte> payload, out FrameError error, out int declared);
             if (status == FrameReadStatus.NeedMoreData)
             {
+                client.HeldBack = false; // Nothing whole is waiting any more: the socket is read again.
                 return finishedAFrame;
             }
 
@@ -666,6 +711,38 @@ public sealed partial class ChatServer : IDisposable
         }
 
         return finishedAFrame;
+    }
+
+    /// <summary>
+    /// Fakelag: the message rate ran out, so the rest of what this client sent waits unread, in its
+    /// own buffer (at most one receive more than it had) and then in TCP, which slows the sender.
+    /// Nothing is dropped and order is kept. The sender hears why once per hold; a sender held back
+    /// without a break for the flood timeout is dropped, since what waits then only grows.
+    /// </summary>
+    private void HoldBack(ClientConnection client, ReadOnlySpan<byte> unread, long now)
+    {
+        client.Inbound.Append(unread);
+        if (!client.HeldBack)
+        {
+            client.HeldBack = true;
+            client.HeldBackSince = now;
+            _counters.HeldBack++;
+            SendNotice(client, Notices.SlowDown(_options.MessagesPerSecond, _options.MessageBurst), now);
+            if (!client.WasEverHeldBack)
+            {
+                client.WasEverHeldBack = true;
+                Log.Info("#{Id} {User} from {Endpoint} sends over {Rate} messages/s; its messages wait and go on at that rate",
+                    client.Id, client.Name ?? "(no name)", client.Endpoint, _options.MessagesPerSecond);
+            }
+        }
+        else if (now - client.HeldBackSince >= (long)_options.FloodTimeout.TotalMilliseconds)
+        {
+            Disconnect(client, CloseReason.Flooding, Notices.Flooding(_options.FloodTimeout, _options.MessagesPerSecond), now,
+                detail: $"held back for over {_options.FloodTimeout.TotalSeconds:0} s without a break");
+            return;
+        }
+
+        PauseReadsUntil(client, now + client.Rate.MillisecondsUntilNext(_options.MessagesPerSecond));
     }
 
     private void HandleName(ClientConnection client, ReadOnlySpan<byte> payload, long now)
@@ -743,26 +820,28 @@ public sealed partial class ChatServer : IDisposable
             throw new InvalidOperationException("a failure injected by a test");
         }
 
+        bool valid = Utf8.IsValid(payload);
+        if (valid && !payload.IsEmpty && payload[0] == (byte)'/' && client.State == ClientState.Chatting && TryHandleFileStream(client, payload, now))
+        {
+            return; // File data and acknowledgements are paced by the transfer's window, not by the message rate.
+        }
+
+        // Every other frame costs a message of the rate, refused ones too: refusing must not be free.
+        client.Rate.Take(_options.MessagesPerSecond);
         if (payload.IsEmpty)
         {
             return; // Nothing to say; classic clients never send it, and relaying it would show a blank line.
         }
 
-        if (!Utf8.IsValid(payload))
+        if (!valid)
         {
-            Log.Info("#{Id} {User} sent a message that is not valid UTF-8 ({Bytes} bytes); refused", client.Id, client.Name, payload.Length);
+            if (client.InvalidUtf8.Count(now, out int repeats))
+            {
+                Log.Info("#{Id} {User} sent a message that is not valid UTF-8 ({Bytes} bytes); refused{Repeats}", client.Id, client.Name, payload.Length,
+                    repeats == 0 ? "" : $" ({repeats} more refused since the last line)");
+            }
+
             SendError(client, Notices.InvalidUtf8, now);
-            return;
-        }
-
-        if (payload[0] == (byte)'/' && client.State == ClientState.Chatting && TryHandleFileStream(client, payload, now))
-        {
-            return; // File data and acknowledgements are paced by the transfer's window, not by the message rate.
-        }
-
-        if (!client.Rate.TryTake(_options.MessagesPerSecond, _options.MessageBurst, now))
-        {
-            RefuseOverLimit(client, now);
             return;
         }
 
@@ -803,20 +882,6 @@ public sealed partial class ChatServer : IDisposable
         if (!RefusedAsMuted(client, now))
         {
             Relay(client, payload, now);
-        }
-    }
-
-    /// <summary>An over-limit message is dropped; the sender hears why once per burst, and is dropped if it keeps on.</summary>
-    private void RefuseOverLimit(ClientConnection client, long now)
-    {
-        int refused = client.Rate.RefusedInARow;
-        if (refused >= _options.FloodDisconnectAfter)
-        {
-            Disconnect(client, CloseReason.Flooding, Notices.Flooding(refused), now, detail: $"{refused} messages over the rate limit in a row");
-        }
-        else if (refused == 1)
-        {
-            SendNotice(client, Notices.SlowDown(client.Rate.MillisecondsUntilNext(_options.MessagesPerSecond), _options.MessagesPerSecond, _options.MessageBurst), now);
         }
     }
 
@@ -944,7 +1009,8 @@ public sealed partial class ChatServer : IDisposable
         }
 
         Log.Log(CloseReasons.LogLevelFor(reason), "#{Id} {User} from {Endpoint} closed: {Reason}{Detail}",
-            client.Id, client.Name ?? "(no name)", client.Endpoint, reason, detail is null ? "" : " (" + detail + ")");
+            client.Id, client.Name ?? "(no name)", client.Endpoint, reason, (detail is null ? "" : " (" + detail + ")") +
+            (client.InvalidUtf8.Unlogged == 0 ? "" : $" ({client.InvalidUtf8.Unlogged} more messages refused as invalid UTF-8 since the last line)"));
 
         if (notice is not null && !CloseReasons.AbortsAtOnce(reason))
         {

@@ -94,6 +94,22 @@ internal sealed class ClientConnection
     /// <summary>Whether reads were ever paused, so the log says it once per connection, not once per pause.</summary>
     public bool WasEverPaused { get; set; }
 
+    /// <summary>
+    /// Whole frames wait unread in <see cref="Inbound"/> because the message rate ran out (fakelag).
+    /// While set, the socket is not read at all (TCP holds the rest); the loop's timer hands the
+    /// waiting frames on as the rate allows, and clears this once none is left.
+    /// </summary>
+    public bool HeldBack { get; set; }
+
+    /// <summary>Whether it was ever held back, so the log says it once per connection.</summary>
+    public bool WasEverHeldBack { get; set; }
+
+    /// <summary>When, in loop milliseconds, the current hold began; a sender held back continuously past the flood timeout is dropped.</summary>
+    public long HeldBackSince { get; set; }
+
+    /// <summary>Messages refused for invalid UTF-8: logged first, then counted.</summary>
+    public RepeatedEvent InvalidUtf8;
+
     /// <summary>When, in loop milliseconds, the frame still unfinished began arriving; 0 while no frame is half-read.</summary>
     public long UnfinishedFrameSince { get; set; }
 

@@ -49,10 +49,11 @@ internal static class Notices
 
     public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
 
-    public static string SlowDown(long milliseconds, double perSecond, int burst) =>
-        $"Slow down: at most {perSecond:0.##} messages a second (bursts of {burst}); you can send again in {milliseconds / 1000.0:0.0} s. Messages until then are dropped.";
+    public static string SlowDown(double perSecond, int burst) =>
+        $"Slow down: at most {perSecond:0.##} messages a second (bursts of {burst}); what you send meanwhile waits and goes out at that rate, nothing is lost.";
 
-    public static string Flooding(int refused) => $"Disconnected for flooding: {refused} messages in a row after being asked to slow down";
+    public static string Flooding(TimeSpan heldFor, double perSecond) =>
+        $"Disconnected for flooding: your messages kept waiting for {heldFor.TotalSeconds:0} s without a break at {perSecond:0.##} a second; what had not gone out is lost";
 
     public static string FromOperator(string text) => $"Operator: {text}";
 

@@ -13,9 +13,9 @@ var maxName = new Option<int>("--max-username-bytes") { Description = "Longest u
 var maxPending = new Option<int>("--max-pending-bytes") { Description = "Output queued for one client beyond which it is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxPendingOutputBytes };
 var nameTimeout = new Option<double>("--name-timeout") { Description = "Seconds a new connection has to send its username", DefaultValueFactory = _ => ServerOptions.DefaultNameTimeout.TotalSeconds };
 var announceLimit = new Option<int>("--announce-limit") { Description = "Joins and leaves are announced only while at most this many users are online (0: never)", DefaultValueFactory = _ => ServerOptions.DefaultAnnounceLimit };
-var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; over it they are dropped with a notice (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
+var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; a faster sender's messages wait and go on at this rate (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
 var messageBurst = new Option<int>("--message-burst") { Description = "Messages a connection may send at once before the rate applies", DefaultValueFactory = _ => ServerOptions.DefaultMessageBurst };
-var floodAfter = new Option<int>("--flood-disconnect") { Description = "Over-limit messages in a row after which the connection is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodDisconnectAfter };
+var floodTimeout = new Option<double>("--flood-timeout") { Description = "Seconds a sender may be held back by the message rate without a break before it is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodTimeout.TotalSeconds };
 var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
 var dataDir = new Option<string>("--data-dir") { Description = "Directory of the history file (pollchat.db), created on first run", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
@@ -36,7 +36,13 @@ AddRangeCheck(maxPending, 64 * 1024, int.MaxValue);
 AddRangeCheck(announceLimit, 0, int.MaxValue);
 AddRangeCheck(messageBurst, 1, 1_000_000);
 AddRangeCheck(historyOnJoin, 0, 100);
-AddRangeCheck(floodAfter, 1, 1_000_000);
+floodTimeout.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<double>() is not (>= 1 and <= 86_400))
+    {
+        r.AddError("--flood-timeout must be between 1 and 86400 seconds.");
+    }
+});
 AddRangeCheck(maxTransfers, 1, 100);
 maxFile.Validators.Add(r =>
 {
@@ -85,7 +91,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodAfter, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -129,7 +135,7 @@ root.SetAction(result =>
         AnnounceLimit = result.GetValue(announceLimit),
         MessagesPerSecond = result.GetValue(messageRate),
         MessageBurst = result.GetValue(messageBurst),
-        FloodDisconnectAfter = result.GetValue(floodAfter),
+        FloodTimeout = TimeSpan.FromSeconds(result.GetValue(floodTimeout)),
         BytesPerSecond = result.GetValue(byteRate),
         HistoryOnJoin = result.GetValue(historyOnJoin),
         DataDirectory = result.GetValue(dataDir),

@@ -3,18 +3,18 @@ namespace PollChat.Server;
 /// <summary>
 /// A token bucket per connection: <c>rate</c> messages a second, up to <c>burst</c> at once.
 /// A struct inside <see cref="ClientConnection"/>, so checking a message costs a few
-/// arithmetic operations and no allocation. A rate of 0 means unlimited.
+/// arithmetic operations and no allocation. A rate of 0 means unlimited. Nothing is refused
+/// here: the loop asks <see cref="HasToken"/> before it reads a frame, and when there is none it
+/// stops reading the connection until <see cref="MillisecondsUntilNext"/> (fakelag), so a fast
+/// sender is slowed, never cut.
 /// </summary>
 internal struct RateLimiter
 {
     private double _tokens;
     private long _lastRefill;
 
-    /// <summary>Over-limit messages since the last one that was let through.</summary>
-    public int RefusedInARow { get; private set; }
-
-    /// <summary>True if a message may pass now (and takes its token); false if it is over the limit.</summary>
-    public bool TryTake(double ratePerSecond, int burst, long now)
+    /// <summary>Refills the bucket to <paramref name="now"/>; true if a message may be read now. Takes nothing.</summary>
+    public bool HasToken(double ratePerSecond, int burst, long now)
     {
         if (ratePerSecond <= 0)
         {
@@ -31,18 +31,19 @@ internal struct RateLimiter
         }
 
         _lastRefill = now;
-        if (_tokens >= 1)
-        {
-            _tokens -= 1;
-            RefusedInARow = 0;
-            return true;
-        }
-
-        RefusedInARow++;
-        return false;
+        return _tokens >= 1;
     }
 
-    /// <summary>Milliseconds until the next token, for the "slow down" notice.</summary>
+    /// <summary>Spends one message's token, after <see cref="HasToken"/> said there was one; never below zero.</summary>
+    public void Take(double ratePerSecond)
+    {
+        if (ratePerSecond > 0)
+        {
+            _tokens = Math.Max(0, _tokens - 1);
+        }
+    }
+
+    /// <summary>Milliseconds until the next token, as of the last <see cref="HasToken"/>; at least 1 while there is none.</summary>
     public readonly long MillisecondsUntilNext(double ratePerSecond) =>
-        ratePerSecond <= 0 ? 0 : (long)Math.Ceiling((1 - _tokens) * 1000.0 / ratePerSecond);
+        ratePerSecond <= 0 || _tokens >= 1 ? 0 : Math.Max(1, (long)Math.Ceiling((1 - _tokens) * 1000.0 / ratePerSecond));
 }

@@ -22,6 +22,9 @@ internal sealed class ServerCounters
     /// <summary>Times a client's reads were paused for going over the byte rate.</summary>
     public long ReadPauses;
 
+    /// <summary>Times a client began to be held back for going over the message rate (its messages waited instead of being dropped).</summary>
+    public long HeldBack;
+
     /// <summary>Bytes allocated inside Socket.Select itself (its poll array, 8 B per listed socket past a small list), to tell the framework's share from the loop's own.</summary>
     public long SelectAllocatedBytes;
 
@@ -40,7 +43,7 @@ internal sealed class ServerCounters
     /// </summary>
     public string Snapshot(int connections, long historyNotStored, long tlsCallsOffLoopLive) => string.Create(CultureInfo.InvariantCulture,
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
-        $"read_pauses={ReadPauses} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
+        $"read_pauses={ReadPauses} held_back={HeldBack} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
         $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} handler_failures={HandlerFailures}");

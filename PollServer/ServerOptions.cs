@@ -29,8 +29,12 @@ public sealed record ServerOptions
     /// <summary>A pasted handful of lines goes through at once.</summary>
     public const int DefaultMessageBurst = 10;
 
-    /// <summary>A client that ignores this many "slow down" refusals in a row is flooding on purpose or by bug.</summary>
-    public const int DefaultFloodDisconnectAfter = 20;
+    /// <summary>
+    /// A sender held back by the message rate for this long without a break is flooding on purpose
+    /// or by bug: at the default rate that is 600 lines waiting, a paste of a whole log that
+    /// belongs in /send; any paste a person makes goes through well inside it.
+    /// </summary>
+    public static readonly TimeSpan DefaultFloodTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>Past this many users, a join or leave notice is noise nobody reads, and announcing each to everyone costs traffic that grows with the square of the room.</summary>
     public const int DefaultAnnounceLimit = 500;
@@ -87,7 +91,8 @@ public sealed record ServerOptions
 
     public int MessageBurst { get; init; } = DefaultMessageBurst;
 
-    public int FloodDisconnectAfter { get; init; } = DefaultFloodDisconnectAfter;
+    /// <summary>How long a sender may be held back by the message rate without a break before it is dropped for flooding.</summary>
+    public TimeSpan FloodTimeout { get; init; } = DefaultFloodTimeout;
 
     /// <summary>Messages shown to someone entering a room: enough to pick up the thread, few enough not to flood the screen.</summary>
     public const int DefaultHistoryOnJoin = 20;

@@ -101,4 +101,102 @@ public sealed class AbuseTests
             Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("talker", $"message {i}")));
         }
     }
+
+    [Test]
+    public void Over_the_message_rate_messages_wait_and_all_arrive_in_order_with_one_notice()
+    {
+        const int Lines = 25;
+        var options = new ServerOptions { MessagesPerSecond = 10, MessageBurst = 3 };
+        using var server = TestServer.Start(options);
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var paster = RawClient.Join(server.EndPoint, "paster");
+
+        var watch = Stopwatch.StartNew();
+        paster.SendBytes([.. Enumerable.Range(1, Lines).SelectMany(i => Frame.Encode($"line {i}"))]);
+        Assert.That(paster.ReadNotice("Slow down").Text,
+            Is.EqualTo("Slow down: at most 10 messages a second (bursts of 3); what you send meanwhile waits and goes out at that rate, nothing is lost."));
+        alice.Send("not stuck behind the paste");
+
+        var seen = new List<string>();
+        bool aliceBeforeTheEnd = false;
+        while (seen.Count < Lines)
+        {
+            (string sender, string text) = bob.ReadUntil(p => p.Sender is "paster" or "alice");
+            if (sender == "alice")
+            {
+                aliceBeforeTheEnd = true;
+            }
+            else
+            {
+                seen.Add(text);
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen, Is.EqualTo(Enumerable.Range(1, Lines).Select(i => $"line {i}")), "every line, in order");
+            Assert.That(aliceBeforeTheEnd, Is.True, "others' messages are not held behind the paste");
+            // A lower bound only: no machine may pass the lines faster than the rate.
+            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo((Lines - 3) / 10.0 * 0.8));
+            Assert.That(paster.Transcript.Count(l => l.Contains("Slow down", StringComparison.Ordinal)), Is.EqualTo(1), "told once");
+            Assert.That(server.Operator("/stats").Single(), Does.Contain(" held_back=1 "));
+        });
+
+        paster.Send("after the paste");
+        Assert.That(bob.ReadUntil(p => p.Sender == "paster").Text, Is.EqualTo("after the paste"));
+    }
+
+    [Test]
+    public void A_sender_held_back_without_a_break_past_the_flood_timeout_is_dropped_with_one_line()
+    {
+        var options = new ServerOptions { MessagesPerSecond = 2, MessageBurst = 1, FloodTimeout = TimeSpan.FromSeconds(1) };
+        using var server = TestServer.Start(options);
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var flooder = RawClient.Join(server.EndPoint, "flooder");
+
+        // Ten lines at two a second take 4.5 s to pass: more than a second held back without a break.
+        flooder.SendBytes([.. Enumerable.Range(1, 10).SelectMany(i => Frame.Encode($"flood {i}"))]);
+
+        Assert.That(flooder.ReadNotice("Disconnected for flooding").Text,
+            Is.EqualTo("Disconnected for flooding: your messages kept waiting for 1 s without a break at 2 a second; what had not gone out is lost"));
+        Assert.That(flooder.WaitForEndOfStream(), Is.True);
+        Assert.That(bob.ReadNotice("flooder left").Text, Is.EqualTo("flooder left (dropped: flooding; 2 online)"));
+        alice.Send("calm again");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("calm again"));
+    }
+
+    [Test]
+    public void Frames_refused_as_invalid_UTF8_cost_the_rate_and_are_logged_once_with_a_count()
+    {
+        const int Frames = 2000;
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 5, MessageBurst = 10 });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var fuzzer = RawClient.Join(server.EndPoint, "fuzzer");
+
+        byte[] invalid = [.. Encoding.ASCII.GetBytes("1         "), 0xFF];
+        fuzzer.SendBytes([.. Enumerable.Repeat(invalid, Frames).SelectMany(f => f)]);
+        fuzzer.ReadNotice("Message refused");
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < 5; i++)
+        {
+            alice.Send($"witness {i}");
+            Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo($"witness {i}"));
+        }
+
+        string stats = server.Operator("/stats").Single();
+        long framesIn = long.Parse(System.Text.RegularExpressions.Regex.Match(stats, @" frames_in=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Multiple(() =>
+        {
+            // Names, the witnesses' lines, and no more of the fuzzer's than its burst and rate let through.
+            Assert.That(framesIn, Is.LessThan(3 + 5 + 10 + (5 * (watch.Elapsed.TotalSeconds + 2))), stats);
+            Assert.That(LogCapture.Lines.Count(l => l.Contains("fuzzer", StringComparison.Ordinal) && l.Contains("not valid UTF-8", StringComparison.Ordinal)), Is.EqualTo(1), "the first is logged; the rest are counted");
+        });
+
+        fuzzer.Dispose();
+        Assert.That(alice.ReadNotice("fuzzer left").Text, Does.StartWith("fuzzer left"));
+        Assert.That(LogCapture.Lines.Count(l => l.Contains("fuzzer from", StringComparison.Ordinal) && l.Contains("more messages refused as invalid UTF-8", StringComparison.Ordinal)), Is.EqualTo(1), "the count is logged when it closes");
+    }
 }

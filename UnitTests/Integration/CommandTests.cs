@@ -9,7 +9,6 @@ namespace PollChat.Tests.Integration;
 [Parallelizable(ParallelScope.All)]
 public sealed class CommandTests
 {
-    private static readonly string[] FirstBurst = ["line 1", "line 2", "line 3"];
 
     /// <summary>Sent by the client itself; a person never types them, so Tab does not offer them.</summary>
     private static readonly string[] ClientProtocolCommands = ["/rich", "/file"];
@@ -226,35 +225,6 @@ public sealed class CommandTests
 
         Assert.That(bob.ReadUntil(p => p.Sender == "alice"), Is.EqualTo(("alice", "hi[31mred\tok2J")));
         Assert.That(bob.ReadUntil(p => p.Sender == "alice (private)").Text, Is.EqualTo("]0;pwnedpsst"));
-    }
-
-    [Test]
-    public void Over_the_rate_limit_messages_are_dropped_with_one_notice_and_a_flooder_is_disconnected()
-    {
-        using var server = TestServer.Start(new PollChat.Server.ServerOptions { MessagesPerSecond = 1, MessageBurst = 3, FloodDisconnectAfter = 5 });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var flooder = RawClient.Join(server.EndPoint, "flooder");
-
-        for (int i = 1; i <= 4; i++)
-        {
-            flooder.Send($"line {i}");
-        }
-
-        Assert.That(flooder.ReadNotice("Slow down").Text, Does.Match(@"^Slow down: at most 1 messages a second \(bursts of 3\); you can send again in \d\.\d s\. Messages until then are dropped\.$"));
-        string[] burst = [.. Enumerable.Range(0, 3).Select(_ => bob.ReadUntil(p => p.Sender == "flooder").Text)];
-        Assert.That(burst, Is.EqualTo(FirstBurst));
-
-        for (int i = 5; i <= 9; i++)
-        {
-            flooder.Send($"line {i}");
-        }
-
-        Assert.That(flooder.ReadNotice("Disconnected for flooding").Text, Is.EqualTo("Disconnected for flooding: 5 messages in a row after being asked to slow down"));
-        Assert.That(flooder.WaitForEndOfStream(), Is.True);
-        Assert.That(bob.ReadNotice("flooder left").Text, Is.EqualTo("flooder left (dropped: flooding; 2 online)"));
-        alice.Send("calm again");
-        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("calm again"));
     }
 
     [Test]

@@ -93,7 +93,7 @@ public sealed class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-disconnect", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }
@@ -314,6 +314,30 @@ public sealed class ProcessTests
         Assert.That(python.WaitForLine("alice left"), Is.EqualTo("*server* > alice left (disconnected; 1 online)"));
         python.Input.Close();
         Assert.That(python.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
+    [TestCase("classic")]
+    [TestCase("PollClient")]
+    public void A_pasted_30_lines_all_arrive_in_order_at_the_default_rate(string client)
+    {
+        const int Lines = 30; // Three times the default burst: before fakelag, 20 of these were dropped.
+        using var server = TestServer.Start();
+        using RawClient bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess paster = client == "classic"
+            ? RunningProcess.Python("classic_client.py", "--host", "127.0.0.1", "--port", Port(server.EndPoint), "--user", "paster")
+            : StartClient(server.EndPoint, "paster");
+        bob.ReadNotice("paster joined");
+
+        // One write, as a terminal delivers a paste; standard input stays open, as it does for a person.
+        paster.Input.Write(string.Concat(Enumerable.Range(1, Lines).Select(i => $"pasted line {i}\n")));
+        paster.Input.Flush();
+
+        for (int i = 1; i <= Lines; i++)
+        {
+            Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("paster", $"pasted line {i}")));
+        }
+
+        Assert.That(paster.WaitForLine("Slow down"), Does.Contain("Slow down: at most 5 messages a second (bursts of 10)"));
     }
 
     [Test]
