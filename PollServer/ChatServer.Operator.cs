@@ -18,7 +18,7 @@ public sealed partial class ChatServer
         new("users", "/users", "who is online, and in which room", (s, _, reply) => s.ShowUsersToOperator(reply)),
         new("rooms", "/rooms", "the rooms, with members and topics", (s, _, reply) => reply(s.RoomsLine())),
         new("say", "/say <text>", "a notice to everyone online", (s, args, reply) => s.SayToEveryone(args, reply)),
-        new("stats", "/stats", "the counters line, as SIGUSR1 logs it", (s, _, reply) => reply(s._counters.Snapshot(s._connections.Count, s._store?.NotStored ?? 0, s.TlsCallsOffLoopLive()))),
+        new("stats", "/stats", "the counters line, as SIGUSR1 logs it", (s, _, reply) => reply(s.StatsLine())),
         new("quit", "/quit", "shut the server down cleanly, telling everyone", (s, _, reply) => s.QuitFromConsole(reply)),
     ];
 

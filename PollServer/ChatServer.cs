@@ -36,6 +36,20 @@ public sealed partial class ChatServer : IDisposable
     /// <summary>Each kept history holds up to 100 messages in memory; past this many rooms the quietest are let go (the file keeps them for /search).</summary>
     private const int MaxHistoriesKept = 1000;
 
+    /// <summary>
+    /// The kernel's send buffer per client (Linux doubles it for its own bookkeeping). Left to
+    /// autotuning it grows to 4 MiB for a reader that stopped, beside the 1 MiB we hold ourselves;
+    /// 64 KiB keeps many full-speed relays in flight per client while our own buffer, which has a
+    /// limit and a budget, holds any backlog.
+    /// </summary>
+    private const int SocketSendBufferBytes = 64 * 1024;
+
+    /// <summary>Output memory let go since the most held, past which the loop asks the runtime to give it back to the system.</summary>
+    private const long GiveBackThresholdBytes = 32L * 1024 * 1024;
+
+    /// <summary>Giving memory back is a full, compacting collection that pauses the loop: at most once a minute.</summary>
+    private const long GiveBackIntervalMilliseconds = 60_000;
+
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
     private const int MaxSelectWaitMilliseconds = 60_000;
 
@@ -87,6 +101,8 @@ public sealed partial class ChatServer : IDisposable
     private long _nextBufferSweep = Environment.TickCount64 + BufferSweepIntervalMilliseconds;
     private long _nextUnfinishedFrameCheck;
     private readonly ServerCounters _counters = new();
+    private readonly OutputMemory _outputMemory = new();
+    private long _nextGiveBack;
 
     /// <summary>The name whose next message makes its handler throw, as a bug would; set only by tests, through <see cref="FailNextMessageOf"/>.</summary>
     private string? _failNextMessageOf;
@@ -219,7 +235,7 @@ public sealed partial class ChatServer : IDisposable
         }
 
         Log.Info("Stopped after relaying {Messages} messages", _counters.MessagesRelayed);
-        Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive()));
+        Log.Info(StatsLine());
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread at its next iteration. Safe from any thread.</summary>
@@ -233,7 +249,10 @@ public sealed partial class ChatServer : IDisposable
     internal void FailNextMessageOf(string name) => Post(() => _failNextMessageOf = name);
 
     /// <summary>Logs one line of counters (see <see cref="ServerCounters.Snapshot"/>), taken on the loop thread. Safe from any thread.</summary>
-    public void RequestStats() => Post(() => Log.Info(_counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive())));
+    public void RequestStats() => Post(() => Log.Info(StatsLine()));
+
+    /// <summary>The counters line, taken on the loop thread.</summary>
+    private string StatsLine() => _counters.Snapshot(_connections.Count, _store?.NotStored ?? 0, TlsCallsOffLoopLive(), _outputMemory.Held);
 
     /// <summary>Stops accepting, tells every client the server is going, flushes for at most the close timeout, then lets <see cref="Run"/> return. Safe from any thread.</summary>
     public void RequestShutdown() => Post(BeginShutdown);
@@ -280,7 +299,7 @@ public sealed partial class ChatServer : IDisposable
 
         foreach (ClientConnection client in _pendingOutput)
         {
-            if (!client.IsDisposed && !client.PeerGone)
+            if (!client.IsDisposed && !client.PeerGone && !client.Aborted)
             {
                 _writeList.Add(client.Socket);
             }
@@ -337,9 +356,10 @@ public sealed partial class ChatServer : IDisposable
 
             socket.Blocking = false;
             socket.NoDelay = true;
+            socket.SendBufferSize = SocketSendBufferBytes;
             _counters.Accepted++;
             // A TLS client's name deadline also bounds its handshake: a stalled or garbage handshake is dropped like a silent peer.
-            var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds)
+            var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds, _outputMemory)
             {
                 Tls = listener == _tlsListener ? PollChat.Common.Net.TlsChannel.ForServer(_tlsOptions!) : null,
             };
@@ -404,7 +424,7 @@ public sealed partial class ChatServer : IDisposable
         _stillPending.Clear();
         foreach (ClientConnection client in _pendingOutput)
         {
-            if (client.IsDisposed || client.PeerGone)
+            if (client.IsDisposed || client.PeerGone || client.Aborted)
             {
                 client.InPendingList = false;
                 continue;
@@ -441,6 +461,8 @@ public sealed partial class ChatServer : IDisposable
             {
                 client.Outbound.SweepIfIdle();
             }
+
+            GiveMemoryBack(now);
 
             _loginThrottle.Forget(now);
         }
@@ -958,24 +980,93 @@ public sealed partial class ChatServer : IDisposable
         return _relayScratch.AsSpan(0, length);
     }
 
-    /// <summary>Queues bytes for a client; a client that would exceed its output limit is dropped instead, so nobody waits for it.</summary>
+    /// <summary>
+    /// Queues bytes for a client. A client that would exceed its output limit is dropped instead,
+    /// so nobody waits for it; one whose buffer would take the server past its output budget makes
+    /// room by dropping whoever holds the most (which may be itself).
+    /// </summary>
     private void Enqueue(ClientConnection client, ReadOnlySpan<byte> bytes, long now)
     {
-        if (client.PeerGone || client.IsDisposed)
+        if (client.PeerGone || client.IsDisposed || client.Aborted)
+        {
+            return;
+        }
+
+        int growth = client.Outbound.GrowthFor(bytes.Length, _options.MaxPendingOutputBytes);
+        if (growth > 0 && _outputMemory.Held + growth > _options.MaxOutputMemory && !MakeRoomForOutput(client, growth, now))
         {
             return;
         }
 
         if (!client.Outbound.TryAppend(bytes, _options.MaxPendingOutputBytes))
         {
-            client.Outbound.Clear();
-            Disconnect(client, CloseReason.OutputOverflow, notice: null, now,
-                detail: $"over {_options.MaxPendingOutputBytes} bytes waiting to be sent");
+            DropAsNotReading(client, $"over {_options.MaxPendingOutputBytes} bytes waiting to be sent", now);
             return;
         }
 
         _counters.Deliveries++;
         ScheduleFlush(client);
+    }
+
+    /// <summary>A client that does not read loses its output and is reset at once: nothing more goes to it, so no frame is ever cut and then followed by another.</summary>
+    private void DropAsNotReading(ClientConnection client, string detail, long now)
+    {
+        client.Abort();
+        Disconnect(client, CloseReason.OutputOverflow, notice: null, now, detail: detail);
+    }
+
+    /// <summary>
+    /// The output budget is reached: drops the clients holding the most output until
+    /// <paramref name="growth"/> more fits. Rare (only past the budget), so a scan of the
+    /// connections is fine. Returns false if <paramref name="client"/> itself had to go.
+    /// </summary>
+    private bool MakeRoomForOutput(ClientConnection client, int growth, long now)
+    {
+        while (_outputMemory.Held + growth > _options.MaxOutputMemory)
+        {
+            ClientConnection? largest = null;
+            foreach (ClientConnection candidate in _connections)
+            {
+                if (!candidate.Aborted && candidate.Outbound.Capacity > (largest?.Outbound.Capacity ?? 0))
+                {
+                    largest = candidate;
+                }
+            }
+
+            if (largest is null || largest.Outbound.Capacity < client.Outbound.Capacity + growth)
+            {
+                largest = client; // The one growing would then hold the most.
+            }
+
+            _counters.OutputBudgetDrops++;
+            DropAsNotReading(largest, $"the server's output buffers reached --max-output-memory ({_options.MaxOutputMemory} bytes) and this client held the most ({largest.Outbound.Capacity} bytes)", now);
+            if (largest == client)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// After many slow readers are let go, their arrays are garbage the runtime keeps for reuse;
+    /// a compacting collection hands that memory back to the system. It pauses the loop, so only
+    /// after a large drop and at most once a minute.
+    /// </summary>
+    private void GiveMemoryBack(long now)
+    {
+        if (_outputMemory.Peak - _outputMemory.Held < GiveBackThresholdBytes || now < _nextGiveBack)
+        {
+            return;
+        }
+
+        long before = Environment.WorkingSet;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Log.Info("Output buffers went from {Peak} to {Held} bytes; memory given back to the system: working set {Before} -> {After} bytes",
+            _outputMemory.Peak, _outputMemory.Held, before, Environment.WorkingSet);
+        _outputMemory.ResetPeak();
+        _nextGiveBack = now + GiveBackIntervalMilliseconds;
     }
 
     /// <summary>Puts a client in the list flushed at the end of the iteration (and watched for writability), once.</summary>

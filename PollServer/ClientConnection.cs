@@ -25,9 +25,10 @@ internal enum ClientState
 /// </summary>
 internal sealed class ClientConnection
 {
-    public ClientConnection(Socket socket, long id, long now, long nameDeadline)
+    public ClientConnection(Socket socket, long id, long now, long nameDeadline, OutputMemory outputMemory)
     {
         Socket = socket;
+        Outbound = new OutboundBuffer(outputMemory);
         Id = id;
         Endpoint = socket.RemoteEndPoint?.ToString() ?? "unknown";
         Address = (socket.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "unknown";
@@ -68,7 +69,7 @@ internal sealed class ClientConnection
     public FrameReader Inbound { get; } = new();
 
     /// <summary>Bytes queued for this client and not yet accepted by its socket (plaintext, for a TLS client: encrypted as the socket takes them).</summary>
-    public OutboundBuffer Outbound { get; } = new();
+    public OutboundBuffer Outbound { get; }
 
     /// <summary>The TLS session of a client that came in on the TLS listener; null for a plain one.</summary>
     public PollChat.Common.Net.TlsChannel? Tls { get; init; }
@@ -147,6 +148,13 @@ internal sealed class ClientConnection
 
     /// <summary>Set once the socket says the peer closed or failed: nothing more can be sent.</summary>
     public bool PeerGone { get; set; }
+
+    /// <summary>
+    /// Dropped for not reading: its output was thrown away, nothing more is queued or sent (a frame
+    /// cut short is never followed by another), and the close is a reset, so the kernel does not
+    /// go on feeding its send buffer to a peer that does not read.
+    /// </summary>
+    public bool Aborted { get; private set; }
 
     /// <summary>Our FIN was sent after the last queued byte; from then on only the peer's FIN is awaited.</summary>
     public bool SentFin { get; private set; }
@@ -248,6 +256,13 @@ internal sealed class ClientConnection
         }
     }
 
+    /// <summary>Throws away what waits to be sent and makes the close a reset; see <see cref="Aborted"/>.</summary>
+    public void Abort()
+    {
+        Aborted = true;
+        Outbound.Clear();
+    }
+
     public void Dispose()
     {
         if (IsDisposed)
@@ -256,6 +271,18 @@ internal sealed class ClientConnection
         }
 
         IsDisposed = true;
+        if (Aborted)
+        {
+            try
+            {
+                Socket.LingerState = new LingerOption(true, 0); // Close with RST: the unsent kernel buffer is discarded.
+            }
+            catch (SocketException)
+            {
+                // Already reset by the peer: nothing left to discard.
+            }
+        }
+
         Outbound.Clear();
         Tls?.Dispose();
         Socket.Dispose();

@@ -11,6 +11,7 @@ var maxClients = new Option<int>("--max-clients") { Description = "Connections b
 var maxMessage = new Option<int>("--max-message-bytes") { Description = "Longest message in UTF-8 bytes; a longer frame drops its sender", DefaultValueFactory = _ => PollChat.Common.Protocol.ProtocolLimits.DefaultMaxMessageBytes };
 var maxName = new Option<int>("--max-username-bytes") { Description = "Longest username in UTF-8 bytes", DefaultValueFactory = _ => PollChat.Common.Protocol.ProtocolLimits.DefaultMaxUsernameBytes };
 var maxPending = new Option<int>("--max-pending-bytes") { Description = "Output queued for one client beyond which it is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxPendingOutputBytes };
+var maxOutputMemory = new Option<long>("--max-output-memory") { Description = "Bytes all clients' output buffers may hold together; past it, the client holding the most is dropped as not reading", DefaultValueFactory = _ => ServerOptions.DefaultMaxOutputMemory };
 var nameTimeout = new Option<double>("--name-timeout") { Description = "Seconds a new connection has to send its username", DefaultValueFactory = _ => ServerOptions.DefaultNameTimeout.TotalSeconds };
 var announceLimit = new Option<int>("--announce-limit") { Description = "Joins and leaves are announced only while at most this many users are online (0: never)", DefaultValueFactory = _ => ServerOptions.DefaultAnnounceLimit };
 var messageRate = new Option<double>("--message-rate") { Description = "Messages per second per connection; a faster sender's messages wait and go on at this rate (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMessagesPerSecond };
@@ -91,7 +92,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -109,6 +110,12 @@ root.Validators.Add(r =>
     long transfers = r.GetResult(maxTransfers) is null ? ServerOptions.DefaultMaxTransfersPerUser : r.GetValue(maxTransfers);
     long pending = r.GetResult(maxPending) is null ? ServerOptions.DefaultMaxPendingOutputBytes : r.GetValue(maxPending);
     bool filesOn = r.GetResult(maxFile) is null || r.GetValue(maxFile) > 0;
+    long outputMemory = r.GetResult(maxOutputMemory) is null ? ServerOptions.DefaultMaxOutputMemory : r.GetValue(maxOutputMemory);
+    if (outputMemory < pending)
+    {
+        r.AddError($"--max-output-memory {outputMemory} must be at least --max-pending-bytes ({pending}): one client may hold that much.");
+    }
+
     if (filesOn && transfers * ServerOptions.FileWindowOnTheWireBytes >= pending)
     {
         r.AddError($"--max-transfers {transfers} needs --max-pending-bytes above {transfers * ServerOptions.FileWindowOnTheWireBytes}: each transfer may hold {ServerOptions.FileWindowOnTheWireBytes} bytes of a receiver's output (or turn file transfer off with --max-file-bytes 0).");
@@ -131,6 +138,7 @@ root.SetAction(result =>
         MaxMessageBytes = result.GetValue(maxMessage),
         MaxUsernameBytes = result.GetValue(maxName),
         MaxPendingOutputBytes = result.GetValue(maxPending),
+        MaxOutputMemory = result.GetValue(maxOutputMemory),
         NameTimeout = TimeSpan.FromSeconds(result.GetValue(nameTimeout)),
         AnnounceLimit = result.GetValue(announceLimit),
         MessagesPerSecond = result.GetValue(messageRate),

@@ -34,6 +34,9 @@ internal sealed class ServerCounters
     /// <summary>File bytes (decoded) passed from senders to receivers.</summary>
     public long FileBytesRelayed;
 
+    /// <summary>Clients dropped because the output budget (--max-output-memory) was reached and they held the most.</summary>
+    public long OutputBudgetDrops;
+
     /// <summary>Times handling a connection's input (or a worker's posted result) threw; each such connection was dropped and the loop went on.</summary>
     public long HandlerFailures;
 
@@ -41,10 +44,10 @@ internal sealed class ServerCounters
     /// One line of key=value pairs that PollBench and scripts parse: cumulative since start, so
     /// two snapshots subtract to the figures of the interval between them.
     /// </summary>
-    public string Snapshot(int connections, long historyNotStored, long tlsCallsOffLoopLive) => string.Create(CultureInfo.InvariantCulture,
+    public string Snapshot(int connections, long historyNotStored, long tlsCallsOffLoopLive, long outputHeld) => string.Create(CultureInfo.InvariantCulture,
         $"Stats: connections={connections} accepted={Accepted} bytes_in={BytesIn} bytes_out={BytesOut} " +
         $"read_pauses={ReadPauses} held_back={HeldBack} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
-        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} handler_failures={HandlerFailures}");
+        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} handler_failures={HandlerFailures} output_held={outputHeld} output_budget_drops={OutputBudgetDrops}");
 }

@@ -53,6 +53,15 @@ public sealed record ServerOptions
     /// <summary>A frame still incomplete after this long is a stuck or hostile peer holding a buffer (slowloris), not a slow link: a 64 KiB frame takes under a second on the slowest real one.</summary>
     public static readonly TimeSpan DefaultUnfinishedFrameTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// All clients' output buffers together: 256 slow readers at the full 1 MiB each. A machine
+    /// that runs a chat for a class has that to spare; past it, the reader furthest behind goes.
+    /// </summary>
+    public const long DefaultMaxOutputMemory = 256L * 1024 * 1024;
+
+    /// <summary>Bytes all clients' output buffers may hold together; past it, whoever holds the most is dropped as not reading.</summary>
+    public long MaxOutputMemory { get; init; } = DefaultMaxOutputMemory;
+
     /// <summary>Where the history file lives when nothing is said: beside wherever the server is started, created on first run.</summary>
     public const string DefaultDataDirectory = "pollchat-data";
 

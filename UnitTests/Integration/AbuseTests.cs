@@ -199,4 +199,73 @@ public sealed class AbuseTests
         Assert.That(alice.ReadNotice("fuzzer left").Text, Does.StartWith("fuzzer left"));
         Assert.That(LogCapture.Lines.Count(l => l.Contains("fuzzer from", StringComparison.Ordinal) && l.Contains("more messages refused as invalid UTF-8", StringComparison.Ordinal)), Is.EqualTo(1), "the count is logged when it closes");
     }
+
+    [Test]
+    public void A_reader_dropped_for_not_reading_is_reset_at_once_not_fed_megabytes()
+    {
+        var options = new ServerOptions { MessagesPerSecond = 0, BytesPerSecond = 0, MaxPendingOutputBytes = 64 * 1024 };
+        using var server = TestServer.Start(options);
+        using var sender = RawClient.Join(server.EndPoint, "sender"); // The one other member: it gets none of its own lines, so it keeps up.
+        using RawClient stuck = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
+        stuck.Send("stuck");
+        stuck.ReadNotice("Welcome");
+
+        string line = new('x', 4000);
+        int sent = 0;
+        while (!LogCapture.Lines.Any(l => l.Contains("stuck from", StringComparison.Ordinal) && l.Contains("closed: OutputOverflow", StringComparison.Ordinal)))
+        {
+            Assert.That(sent, Is.LessThan(5000), "the reader that does not read was never dropped");
+            sender.Send($"{sent++} {line}");
+        }
+
+        Assert.That(sender.ReadNotice("stuck left").Text, Does.StartWith("stuck left (dropped: not reading;"));
+        Assert.That(stuck.WaitForEndOfStream(), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(stuck.EndedWithReset, Is.True, "a reset, not a FIN after the kernel's buffer drained");
+            // Its own 4 KiB window and the server's 128 KiB socket buffer at most; left to autotuning that buffer reaches 4 MiB.
+            Assert.That(stuck.BytesReceived, Is.LessThan(512 * 1024));
+        });
+    }
+
+    [Test]
+    public void Past_the_output_budget_the_client_holding_the_most_is_dropped_and_readers_lose_nothing()
+    {
+        const int Messages = 600;
+        var options = new ServerOptions { MessagesPerSecond = 0, BytesPerSecond = 0, MaxPendingOutputBytes = 1024 * 1024, MaxOutputMemory = 1536 * 1024 };
+        using var server = TestServer.Start(options);
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var sender = RawClient.Join(server.EndPoint, "sender");
+        using RawClient stuckA = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
+        stuckA.Send("stuckA");
+        stuckA.ReadNotice("Welcome");
+        using RawClient stuckB = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
+        stuckB.Send("stuckB");
+        stuckB.ReadNotice("Welcome");
+
+        // 2.4 MB to each: two readers that do not read would hold 2 MiB between them, over the 1.5 MiB budget, before either reaches its own 1 MiB limit.
+        string line = new('y', 4000);
+        var received = new List<int>();
+        for (int i = 0; i < Messages; i++)
+        {
+            sender.Send($"{i} {line}");
+            while (received.Count <= i - 100)
+            {
+                received.Add(int.Parse(bob.ReadUntil(p => p.Sender == "sender").Text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        while (received.Count < Messages)
+        {
+            received.Add(int.Parse(bob.ReadUntil(p => p.Sender == "sender").Text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        string stats = server.Operator("/stats").Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(received, Is.EqualTo(Enumerable.Range(0, Messages)), "a reader loses nothing");
+            Assert.That(stats, Does.Match(@" output_budget_drops=[12]( |$)"), stats);
+            Assert.That(LogCapture.Lines.Count(l => l.Contains("reached --max-output-memory (1572864 bytes) and this client held the most", StringComparison.Ordinal) && l.Contains("stuck", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1));
+        });
+    }
 }

@@ -49,6 +49,12 @@ internal sealed class RawClient : IDisposable
 
     public IReadOnlyList<string> Transcript => _transcript;
 
+    /// <summary>Bytes received so far (plaintext for TLS).</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Whether the stream ended with a TCP reset rather than the server's FIN.</summary>
+    public bool EndedWithReset { get; private set; }
+
     /// <summary>Connects, from <paramref name="from"/> when given (another 127.0.0.x, for per-address behaviour).</summary>
     public static RawClient Connect(IPEndPoint server, int? receiveBufferSize = null, IPAddress? from = null)
     {
@@ -186,6 +192,7 @@ internal sealed class RawClient : IDisposable
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
+                EndedWithReset = true;
                 return null;
             }
 
@@ -194,6 +201,7 @@ internal sealed class RawClient : IDisposable
                 return null;
             }
 
+            BytesReceived += received;
             _reader.CommitReceived(received);
         }
     }
