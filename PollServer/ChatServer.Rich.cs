@@ -30,7 +30,10 @@ public sealed partial class ChatServer
     }
 
     /// <summary>Whether list changes are announced: past the announce limit they are not, for prose and events alike.</summary>
-    private bool ChangesTracked => _byName.Count <= _options.AnnounceLimit;
+    private bool ChangesTracked => _byName.Count <= _options.AnnounceLimit && !_presenceBusy;
+
+    /// <summary>Whether rich clients were told changes stopped (tracking: false) since changes were last sent; reset once they are sent again.</summary>
+    private bool _toldUntracked;
 
     private RichEvent UsersSnapshot(ClientConnection client) => new()
     {
@@ -104,10 +107,12 @@ public sealed partial class ChatServer
         RichEvent richEvent;
         if (ChangesTracked)
         {
+            _toldUntracked = false;
             richEvent = new RichEvent { Type = type, Name = name, Reason = reason, Count = _byName.Count };
         }
-        else if (type == RichEventTypes.Online && _byName.Count == _options.AnnounceLimit + 1)
+        else if (!_toldUntracked)
         {
+            _toldUntracked = true; // Past the announce limit, or joins and leaves too fast to follow one by one.
             richEvent = new RichEvent { Type = RichEventTypes.Tracking, Tracked = false };
         }
         else

@@ -50,6 +50,15 @@ public sealed partial class ChatServer : IDisposable
     /// <summary>Giving memory back is a full, compacting collection that pauses the loop: at most once a minute.</summary>
     private const long GiveBackIntervalMilliseconds = 60_000;
 
+    /// <summary>
+    /// Joins and leaves announced one by one, server-wide: a class of a hundred arriving at nine
+    /// o'clock is announced in full, while a connect/close storm cannot make every idle user
+    /// download two notices per bot. Past it they are counted and told as one line per sweep.
+    /// </summary>
+    private const double PresenceChangesPerSecond = 20;
+
+    private const int PresenceChangesBurst = 100;
+
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
     private const int MaxSelectWaitMilliseconds = 60_000;
 
@@ -102,6 +111,12 @@ public sealed partial class ChatServer : IDisposable
     private long _nextUnfinishedFrameCheck;
     private readonly ServerCounters _counters = new();
     private readonly OutputMemory _outputMemory = new();
+
+    // Joins and leaves: announced one by one while within PresenceChangesPerSecond, else counted until a quiet sweep.
+    private RateLimiter _presenceRate;
+    private bool _presenceBusy;
+    private int _unannouncedArrivals;
+    private int _unannouncedDepartures;
     private long _nextGiveBack;
 
     /// <summary>The name whose next message makes its handler throw, as a bug would; set only by tests, through <see cref="FailNextMessageOf"/>.</summary>
@@ -463,6 +478,7 @@ public sealed partial class ChatServer : IDisposable
             }
 
             GiveMemoryBack(now);
+            SummarisePresence(now);
 
             _loginThrottle.Forget(now);
         }
@@ -561,7 +577,7 @@ public sealed partial class ChatServer : IDisposable
 
             InterruptTransfersOf(gone, now);
             string how = CloseReasons.ForOthers(gone.CloseReason!.Value) + (gone.KickedBy is null ? "" : " by " + gone.KickedBy) + (gone.KickReason is null ? "" : ": " + gone.KickReason);
-            if (room.Members.Count < _options.AnnounceLimit)
+            if (PresenceAnnounced(arrival: false, now) && room.Members.Count < _options.AnnounceLimit)
             {
                 AnnounceToRoom(room, Notices.Left(gone.Name!, how, _byName.Count),
                     new RichEvent { Type = RichEventTypes.Left, Name = gone.Name, Room = room.Name, Reason = how, Count = room.Members.Count }, except: null, now);
@@ -826,12 +842,64 @@ public sealed partial class ChatServer : IDisposable
 
         ReplayHistory(client, lobby, _options.HistoryOnJoin, now);
         Log.Info("#{Id} {User} joined from {Endpoint}", client.Id, name, client.Endpoint);
+        bool announced = PresenceAnnounced(arrival: true, now);
         TellRichClientsOnlineChanged(RichEventTypes.Online, name, reason: null, except: client, now); // Online first, then in a room, as it happened.
-        if (lobby.Members.Count <= _options.AnnounceLimit)
+        if (announced && lobby.Members.Count <= _options.AnnounceLimit)
         {
             AnnounceToRoom(lobby, Notices.Joined(name, _byName.Count),
                 new RichEvent { Type = RichEventTypes.Entered, Name = name, Room = lobby.Name, Count = lobby.Members.Count }, except: client, now);
         }
+    }
+
+    /// <summary>
+    /// Whether a join or leave is announced one by one. Past <see cref="PresenceChangesPerSecond"/>
+    /// the server is busy: changes are counted for <see cref="SummarisePresence"/>, and rich clients
+    /// are told once that the list is no longer followed (they ask with /users).
+    /// </summary>
+    private bool PresenceAnnounced(bool arrival, long now)
+    {
+        bool withinRate = _presenceRate.HasToken(PresenceChangesPerSecond, PresenceChangesBurst, now);
+        _presenceRate.Take(PresenceChangesPerSecond);
+        if (withinRate && !_presenceBusy)
+        {
+            return true;
+        }
+
+        if (!_presenceBusy)
+        {
+            _presenceBusy = true;
+            Log.Info("Over {Rate} joins and leaves a second: counting them instead of announcing each, until a quiet {Seconds} s", PresenceChangesPerSecond, BufferSweepIntervalMilliseconds / 1000);
+        }
+
+        if (arrival)
+        {
+            _unannouncedArrivals++;
+        }
+        else
+        {
+            _unannouncedDepartures++;
+        }
+
+        return false;
+    }
+
+    /// <summary>Once per sweep while busy: one line for the joins and leaves not announced; a sweep without any ends the busy spell.</summary>
+    private void SummarisePresence(long now)
+    {
+        if (!_presenceBusy)
+        {
+            return;
+        }
+
+        if (_unannouncedArrivals + _unannouncedDepartures == 0)
+        {
+            _presenceBusy = false;
+            Log.Info("Joins and leaves are announced one by one again");
+            return;
+        }
+
+        AnnounceToEveryone(Notices.PresenceSummary(_unannouncedArrivals, _unannouncedDepartures, BufferSweepIntervalMilliseconds / 1000, _byName.Count), richEvent: null, now);
+        _unannouncedArrivals = _unannouncedDepartures = 0;
     }
 
     private void HandleMessage(ClientConnection client, ReadOnlySpan<byte> payload, long now)

@@ -28,6 +28,9 @@ internal static class Notices
 
     public static string Left(string name, string how, int online) => $"{name} left ({how}; {online} online)";
 
+    public static string PresenceSummary(int joined, int left, long seconds, int online) =>
+        $"Busy: {joined} joined and {left} left in the last {seconds} s, too many to announce one by one ({online} online)";
+
     public static string NameRejected(string why) => ServerSender.NameRejectedPrefix + why;
 
     public static string NameTaken(string name) => NameRejected($"the name '{name}' is already taken");

@@ -268,4 +268,57 @@ public sealed class AbuseTests
             Assert.That(LogCapture.Lines.Count(l => l.Contains("reached --max-output-memory (1572864 bytes) and this client held the most", StringComparison.Ordinal) && l.Contains("stuck", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1));
         });
     }
+
+    [Test]
+    public void A_join_and_leave_storm_is_told_as_counts_not_one_line_per_bot_and_then_calms_down()
+    {
+        const int Bots = 300; // 600 changes: six times the burst announced one by one.
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var rich = RawClient.Join(server.EndPoint, "rich");
+        rich.Send("/rich 1");
+        rich.ReadUntil(p => p.Sender == "*event*" && p.Text.Contains("\"users\"", StringComparison.Ordinal));
+
+        for (int i = 0; i < Bots; i++)
+        {
+            // Five per source address, so a per-address connection limit does not turn this into a different test.
+            using RawClient bot = RawClient.Connect(server.EndPoint, from: System.Net.IPAddress.Parse($"127.0.0.{100 + (i / 5)}"));
+            bot.Send($"bot{i}");
+            bot.ReadNotice("Welcome");
+        }
+
+        int oneByOne = 0;
+        int counted = 0;
+        var summary = new System.Text.RegularExpressions.Regex(@"^Busy: (\d+) joined and (\d+) left in the last 5 s, too many to announce one by one \(\d+ online\)$");
+        while (oneByOne + counted < 2 * Bots)
+        {
+            (string sender, string text) = bob.ReadUntil(p => p.Sender == ServerSender.Name && (p.Text.StartsWith("bot", StringComparison.Ordinal) || p.Text.StartsWith("Busy", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
+            System.Text.RegularExpressions.Match match = summary.Match(text);
+            if (match.Success)
+            {
+                counted += int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                Assert.That(text, Does.Match(@"^bot\d+ (joined|left)"), sender);
+                oneByOne++;
+            }
+        }
+
+        Assert.That(oneByOne, Is.LessThanOrEqualTo(150), "the burst, and what the rate allows while it is spent");
+        // Rich clients are told that the list is not followed, and then get no change they could misapply.
+        rich.ReadUntil(p => p.Sender == "*event*" && p.Text.Contains("\"type\":\"tracking\"", StringComparison.Ordinal));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!LogCapture.Lines.Any(l => l.Contains("Joins and leaves are announced one by one again", StringComparison.Ordinal)))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the busy spell never ended");
+            Thread.Sleep(50); // Polling the log, which signals nothing.
+        }
+
+        using RawClient carol = RawClient.Join(server.EndPoint, "carol");
+        Assert.That(bob.ReadNotice("carol").Text, Does.StartWith("carol joined"));
+        Assert.That(rich.ReadUntil(p => p.Sender == "*event*" && p.Text.Contains("carol", StringComparison.Ordinal)).Text, Does.Contain("\"type\":\"online\""));
+        Assert.That(rich.Transcript.Count(l => l.Contains("\"type\":\"tracking\"", StringComparison.Ordinal)), Is.EqualTo(1), "told once");
+    }
 }
