@@ -36,8 +36,8 @@ internal sealed partial class ServerProcess : IDisposable
         string dataDirectory = Path.Combine(Path.GetTempPath(), "pollbench-data", Guid.NewGuid().ToString("N"));
         var info = new ProcessStartInfo(executable)
         {
-            // A benchmark floods by design: the per-connection message and byte limits are off.
-            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--byte-rate", "0", "--data-dir", dataDirectory, "--log-level", "Info" },
+            // A benchmark floods by design, all from 127.0.0.1: the per-connection message and byte limits and the per-address limits are off.
+            ArgumentList = { "--port", "0", "--host", "127.0.0.1", "--max-clients", maxClients.ToString(CultureInfo.InvariantCulture), "--message-rate", "0", "--byte-rate", "0", "--max-per-address", "0", "--connects-per-minute", "0", "--data-dir", dataDirectory, "--log-level", "Info" },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,

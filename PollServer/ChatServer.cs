@@ -377,6 +377,7 @@ public sealed partial class ChatServer : IDisposable
             var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds, _outputMemory)
             {
                 Tls = listener == _tlsListener ? PollChat.Common.Net.TlsChannel.ForServer(_tlsOptions!) : null,
+                AddressKey = AddressLimits.KeyOf(socket),
             };
             client.Index = _connections.Count;
             _connections.Add(client);
@@ -391,7 +392,7 @@ public sealed partial class ChatServer : IDisposable
             {
                 Disconnect(client, CloseReason.Banned, Notices.Banned(ban.UtcUntil), now, detail: "address banned");
             }
-            else
+            else if (AdmittedFromAddress(client, now))
             {
                 _nameDeadlines.Enqueue(client);
             }
@@ -481,6 +482,7 @@ public sealed partial class ChatServer : IDisposable
             SummarisePresence(now);
 
             _loginThrottle.Forget(now);
+            SweepAddressLimits(now);
         }
 
         if (now >= _nextUnfinishedFrameCheck)
@@ -793,7 +795,8 @@ public sealed partial class ChatServer : IDisposable
         }
 
         string name = Encoding.UTF8.GetString(payload);
-        if (NameInUse(name))
+        bool registered = _accounts.ContainsKey(name);
+        if (!registered && NameInUse(name)) // A registered name is taken by logging in, whoever holds it (ChatServer.Accounts.cs).
         {
             Disconnect(client, CloseReason.NameRejected, Notices.NameTaken(name), now, detail: $"'{name}' is taken");
             return;
@@ -805,14 +808,19 @@ public sealed partial class ChatServer : IDisposable
             return;
         }
 
-        if (_options.RequireLogin && !_accounts.ContainsKey(name))
+        if (_options.RequireLogin && !registered)
         {
             Disconnect(client, CloseReason.NameRejected, Notices.NameRejected(Notices.RegisteredNamesOnly), now, detail: "not a registered name");
             return;
         }
 
+        if (registered && !MakeRoomToClaim(name, now))
+        {
+            Disconnect(client, CloseReason.NameRejected, Notices.ClaimsBusy(name), now, detail: $"'{name}' has too many connections logging in");
+            return;
+        }
+
         SendNotice(client, Notices.Welcome(name, _byName.Keys), now); // Before adding: the list is of the others.
-        bool registered = _accounts.ContainsKey(name);
         client.AcceptName(name, loginFirst: registered);
         if (registered)
         {
@@ -1157,10 +1165,7 @@ public sealed partial class ChatServer : IDisposable
     private void Disconnect(ClientConnection client, CloseReason reason, string? notice, long now, string? detail = null)
     {
         bool wasChatting = client.State == ClientState.Chatting;
-        if (client.State == ClientState.AwaitingLogin)
-        {
-            _awaitingLogin.Remove(client.Name!);
-        }
+        RemoveClaimant(client);
 
         if (!client.MarkClosing(reason, now + (long)_options.CloseTimeout.TotalMilliseconds))
         {
@@ -1193,6 +1198,7 @@ public sealed partial class ChatServer : IDisposable
         moved.Index = client.Index;
         _connections.RemoveAt(last);
         _bySocket.Remove(client.Socket);
+        ReleaseAddress(client);
         _counters.TlsCallsOffLoop += client.Tls?.CallsOffOwnerThread ?? 0;
         client.Dispose();
     }

@@ -45,8 +45,14 @@ internal sealed class ClientConnection
     /// <summary>The peer's address and port, captured once: after a reset the socket can no longer tell.</summary>
     public string Endpoint { get; }
 
-    /// <summary>The peer's address without the port: what failed logins are counted against.</summary>
+    /// <summary>The peer's address without the port: what bans match and logs show.</summary>
     public string Address { get; }
+
+    /// <summary>The address as the per-address limits and the login throttle count it: the IPv4 address, or the IPv6 /64 (see <see cref="AddressLimits.KeyOf(System.Net.IPAddress)"/>).</summary>
+    public string AddressKey { get; init; } = "unknown";
+
+    /// <summary>Whether the connection is counted in its address's connections, to be released once when it is removed.</summary>
+    public bool CountedAtAddress { get; set; }
 
     /// <summary>Whether this connection proved the password of its current name; a /nick to another name ends it.</summary>
     public bool LoggedIn { get; set; }

@@ -23,6 +23,11 @@ public enum CloseReason
 
     /// <summary>Handling the connection's input threw: a server bug, which costs that connection and nothing else.</summary>
     ServerError,
+    /// <summary>Its address holds or opens too many connections (--max-per-address, --connects-per-minute).</summary>
+    AddressLimit,
+
+    /// <summary>Someone logged in to the name this connection held or was waiting to log in to.</summary>
+    NameReclaimed,
 }
 
 internal static class CloseReasons
@@ -40,6 +45,7 @@ internal static class CloseReasons
         CloseReason.Kicked => "kicked",
         CloseReason.Banned => "banned",
         CloseReason.ServerError => "dropped: server error",
+        CloseReason.NameReclaimed => "logged in again from another connection",
         _ => "disconnected",
     };
 
@@ -47,6 +53,7 @@ internal static class CloseReasons
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {
         CloseReason.ServerError => LogLevel.Error,
+        CloseReason.AddressLimit => LogLevel.Debug, // A flood of them is logged per address with a count instead (ChatServer.Admission.cs).
         CloseReason.SocketError or CloseReason.BadFrame or CloseReason.BadTls or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
         _ => LogLevel.Info,
     };

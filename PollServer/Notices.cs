@@ -49,6 +49,35 @@ internal static class Notices
     public static string ServerFull(int maxClients) => $"Server full ({maxClients} clients); try again later";
 
     public const string ServerError = "The server failed while handling what you sent (a bug, now logged); closing the connection";
+    public static string TooManyFromAddress(int maxPerAddress) =>
+        $"Too many connections from your address ({maxPerAddress} at once); close one and try again";
+
+    public static string ConnectingTooOften(int perMinute, long waitMilliseconds) =>
+        $"Too many new connections from your address (at most {perMinute} a minute); try again in {Seconds(waitMilliseconds)} s";
+
+    /// <summary>To the connection that held a name when its owner logged in from another (a ghost of a dropped connection, or someone else).</summary>
+    public static string LoggedInElsewhere(string name, string endpoint) => $"{name} logged in from another connection ({endpoint}); closing this one";
+
+    /// <summary>To a connection still waiting to log in when another logged in to the name.</summary>
+    public static string ClaimLost(string name) => $"Another connection logged in as {name}; closing this one";
+
+    public static string ClaimCrowdedOut(string name) =>
+        $"Too many connections are waiting to log in as {name}; closing this one, the longest waiting. Log in right after connecting (PollClient --password does)";
+
+    public static string ClaimsBusy(string name) => NameRejected($"too many connections are logging in as '{name}' right now; try again in a moment");
+
+    public static string WrongPasswordsWait(long waitMilliseconds) => $"Too many wrong passwords; try again in {Seconds(waitMilliseconds)} s";
+
+    public static string NameGuessedAt(string name, long waitMilliseconds) =>
+        $"Too many wrong passwords for {name} from many addresses, yours among them; try again in {Seconds(waitMilliseconds)} s";
+
+    public static string TooManyRegistrations(long waitMilliseconds) =>
+        $"Not registered: too many registrations from your address; try again in {Seconds(waitMilliseconds)} s";
+
+    public const string PasswordWorkersBusy = "The server is busy checking other passwords; try again in a moment";
+
+    /// <summary>Whole seconds, rounded up: "try again in 0 s" would be a lie.</summary>
+    private static string Seconds(long milliseconds) => Math.Ceiling(milliseconds / 1000.0).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
 
     public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
 

@@ -27,6 +27,8 @@ var requireLogin = new Option<bool>("--require-login") { Description = "Admit re
 var maxFile = new Option<long>("--max-file-bytes") { Description = "Largest file PollClients may send each other through the server (0: no file transfer)", DefaultValueFactory = _ => ServerOptions.DefaultMaxFileBytes };
 var maxTransfers = new Option<int>("--max-transfers") { Description = "File transfers one user may have going at once, sending and receiving", DefaultValueFactory = _ => ServerOptions.DefaultMaxTransfersPerUser };
 var offerTimeout = new Option<double>("--file-offer-timeout") { Description = "Seconds a file offer waits for /accept before it expires", DefaultValueFactory = _ => ServerOptions.DefaultFileOfferTimeout.TotalSeconds };
+var maxPerAddress = new Option<int>("--max-per-address") { Description = "Connections one address (an IPv6 /64) may hold at once; more get a notice and are closed (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultMaxPerAddress };
+var connectsPerMinute = new Option<int>("--connects-per-minute") { Description = "New connections one address may open a minute, in bursts of as many (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultConnectsPerMinute };
 var logLevel = new Option<string?>("--log-level") { Description = "Minimum level logged: Trace, Debug, Info, Warn, Error, Fatal or Off (default: as in NLog.config, Info)" };
 
 AddRangeCheck(port, 0, 65535);
@@ -45,6 +47,8 @@ floodTimeout.Validators.Add(r =>
     }
 });
 AddRangeCheck(maxTransfers, 1, 100);
+AddRangeCheck(maxPerAddress, 0, 1_000_000);
+AddRangeCheck(connectsPerMinute, 0, 1_000_000);
 maxFile.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<long>() < 0)
@@ -92,7 +96,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, maxPerAddress, connectsPerMinute, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -154,6 +158,8 @@ root.SetAction(result =>
         MaxFileBytes = result.GetValue(maxFile),
         MaxTransfersPerUser = result.GetValue(maxTransfers),
         FileOfferTimeout = TimeSpan.FromSeconds(result.GetValue(offerTimeout)),
+        MaxPerAddress = result.GetValue(maxPerAddress),
+        ConnectsPerMinute = result.GetValue(connectsPerMinute),
     };
     return RunServer(options);
 });

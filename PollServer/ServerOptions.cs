@@ -153,4 +153,25 @@ public sealed record ServerOptions
     public static readonly TimeSpan DefaultFileOfferTimeout = TimeSpan.FromMinutes(2);
 
     public TimeSpan FileOfferTimeout { get; init; } = DefaultFileOfferTimeout;
+
+    /// <summary>
+    /// Connections one address may hold at once: a class or an office behind one NAT chats
+    /// comfortably, while one host can no longer take every slot (ngIRCd's MaxConnectionsIP is
+    /// 5, Ergo's max-concurrent-connections 16; PollChat's users are more often a room sharing
+    /// one router, so a little more).
+    /// </summary>
+    public const int DefaultMaxPerAddress = 20;
+
+    /// <summary>
+    /// New connections one address may open a minute, and at once: a whole NAT of
+    /// <see cref="DefaultMaxPerAddress"/> people can connect, drop and reconnect three times
+    /// over within a minute, while a host churning connections gets one a second.
+    /// </summary>
+    public const int DefaultConnectsPerMinute = 60;
+
+    /// <summary>Connections one address (an IPv6 /64) may hold at once; 0 turns the limit off.</summary>
+    public int MaxPerAddress { get; init; } = DefaultMaxPerAddress;
+
+    /// <summary>New connections one address (an IPv6 /64) may open a minute, in bursts of as many; 0 turns the limit off.</summary>
+    public int ConnectsPerMinute { get; init; } = DefaultConnectsPerMinute;
 }

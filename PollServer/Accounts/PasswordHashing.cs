@@ -36,6 +36,9 @@ internal sealed class PasswordWorkers : IDisposable
     /// <summary>A queue longer than this is a login flood; further requests are refused at once rather than queued for minutes.</summary>
     public const int MaxQueued = 256;
 
+    /// <summary>The last places of the queue, which registrations may not take: however many accounts are being made, logins always find room.</summary>
+    public const int ReservedForLogins = 64;
+
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
     /// <summary>One hash takes a fraction of a second; this is many of them, and still a shutdown that feels prompt.</summary>
@@ -57,6 +60,9 @@ internal sealed class PasswordWorkers : IDisposable
 
     /// <summary>Queues <paramref name="work"/>; its result goes to <paramref name="done"/> on a worker thread. False if the queue is full.</summary>
     public bool TryRun<T>(Func<T> work, Action<T> done) => _jobs.TryAdd(() => done(work()));
+
+    /// <summary>As <see cref="TryRun"/> for a registration: false also while no more than <see cref="ReservedForLogins"/> places are free. Called from one thread (the loop), so the count cannot change under it but for workers taking jobs.</summary>
+    public bool TryRunRegistration<T>(Func<T> work, Action<T> done) => _jobs.Count < MaxQueued - ReservedForLogins && TryRun(work, done);
 
     /// <summary>
     /// Stops at shutdown without doing the queue: jobs not started are dropped (their connections

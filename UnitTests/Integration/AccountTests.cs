@@ -273,6 +273,155 @@ public sealed class AccountTests
         }
     }
 
+    [Test]
+    public void The_owner_logging_in_takes_the_name_from_a_connection_that_never_logs_in()
+    {
+        using var server = TestServer.Start();
+        Register(server, "alice", "correct horse");
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var squatter = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.41"));
+        squatter.Send("alice");
+        squatter.ReadNotice("The name alice is registered");
+
+        using var owner = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.42"));
+        owner.Send("alice");
+        owner.ReadNotice("Welcome, alice!");
+        Assert.That(owner.ReadPair().Text, Does.StartWith("The name alice is registered"), "waits to log in like the squatter, instead of being refused");
+        owner.Send("/login correct horse");
+        Assert.That(owner.ReadPair().Text, Is.EqualTo("Logged in as alice"));
+        Assert.That(squatter.ReadPair().Text, Is.EqualTo("Another connection logged in as alice; closing this one"));
+        Assert.That(squatter.WaitForEndOfStream(), Is.True);
+        Assert.That(bob.ReadNotice("alice").Text, Is.EqualTo("alice joined (2 online)"));
+        owner.Send("mine again");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("mine again"));
+    }
+
+    [Test]
+    public void PollClient_with_a_password_takes_its_name_back_from_a_squatter()
+    {
+        string passwordFile = Path.Combine(Path.GetTempPath(), "pollchat-test-data", Guid.NewGuid().ToString("N") + ".txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(passwordFile)!);
+        File.WriteAllText(passwordFile, "correct horse\n");
+        try
+        {
+            using var server = TestServer.Start();
+            Register(server, "alice", "correct horse");
+            using var bob = RawClient.Join(server.EndPoint, "bob");
+            using var squatter = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.43"));
+            squatter.Send("alice");
+            squatter.ReadNotice("The name alice is registered");
+
+            using RunningProcess alice = RunningProcess.Client("--host", "127.0.0.1", "--port", server.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--user", "alice", "--password-file", passwordFile);
+            Assert.That(alice.WaitForLine("Logged in"), Does.EndWith("*** Logged in as alice"), alice.Transcript);
+            Assert.That(squatter.ReadPair().Text, Is.EqualTo("Another connection logged in as alice; closing this one"));
+            alice.Input.WriteLine("back in my seat");
+            Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("back in my seat"));
+            alice.Input.Close();
+            Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    [Test]
+    public void Squatters_filling_every_waiting_place_make_room_for_the_owner()
+    {
+        using var server = TestServer.Start();
+        Register(server, "alice", "correct horse");
+        var squatters = new List<RawClient>();
+        try
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                RawClient squatter = RawClient.Connect(server.EndPoint, from: IPAddress.Parse($"127.0.0.{44 + (i % 2)}"));
+                squatter.Send("alice");
+                squatter.ReadNotice("The name alice is registered");
+                squatters.Add(squatter);
+            }
+
+            using var owner = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.46"));
+            owner.Send("alice");
+            owner.ReadNotice("The name alice is registered");
+            Assert.That(squatters[0].ReadPair().Text, Does.StartWith("Too many connections are waiting to log in as alice; closing this one, the longest waiting."), "the oldest of the address with the most");
+            owner.Send("/login correct horse");
+            Assert.That(owner.ReadPair().Text, Is.EqualTo("Logged in as alice"));
+            foreach (RawClient squatter in squatters.Skip(1))
+            {
+                Assert.That(squatter.ReadPair().Text, Is.EqualTo("Another connection logged in as alice; closing this one"));
+            }
+        }
+        finally
+        {
+            squatters.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Test]
+    public void Logging_in_from_a_new_connection_replaces_a_ghost_and_the_room_sees_it_leave_then_come_back()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var ghost = RawClient.Join(server.EndPoint, "alice", IPAddress.Parse("127.0.0.47"));
+        ghost.Send("/register correct horse");
+        ghost.ReadNotice("Registered");
+        bob.ReadNotice("alice joined");
+
+        using var back = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.48"));
+        back.Send("alice");
+        back.ReadNotice("The name alice is registered");
+        back.Send("/login not the password");
+        Assert.That(back.ReadPair().Text, Is.EqualTo("Login failed: wrong password"));
+        ghost.Send("still here");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("still here"), "a wrong password takes nothing");
+
+        back.Send("/login correct horse");
+        Assert.That(back.ReadPair().Text, Is.EqualTo("Logged in as alice"));
+        Assert.That(ghost.ReadPair().Text, Does.Match(@"^alice logged in from another connection \(127\.0\.0\.48:\d+\); closing this one$"));
+        Assert.That(ghost.WaitForEndOfStream(), Is.True);
+        Assert.That(bob.ReadNotice("alice").Text, Is.EqualTo("alice left (logged in again from another connection; 1 online)"));
+        Assert.That(bob.ReadNotice("alice").Text, Is.EqualTo("alice joined (2 online)"));
+        back.Send("new seat");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("new seat"));
+    }
+
+    [Test]
+    public void A_guesser_on_one_address_does_not_keep_the_owner_out_from_another()
+    {
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0 });
+        Register(server, "alice", "correct horse");
+        IPAddress guesserAddress = IPAddress.Parse("127.0.0.49");
+        using (RawClient guesser = RawClient.Connect(server.EndPoint, from: guesserAddress))
+        {
+            guesser.Send("alice");
+            guesser.ReadNotice("The name alice is registered");
+            for (int i = 0; i <= FreeFailures; i++)
+            {
+                guesser.Send($"/login guess number {i}");
+                Assert.That(guesser.ReadPair().Text, Is.EqualTo("Login failed: wrong password"));
+            }
+
+            guesser.Send("/login guess again");
+            Assert.That(guesser.ReadPair().Text, Does.StartWith("Too many wrong passwords; try again in"), "the guesser waits");
+            guesser.Send("/quit");
+            Assert.That(guesser.WaitForEndOfStream(), Is.True);
+        }
+
+        using var owner = RawClient.Connect(server.EndPoint, from: IPAddress.Parse("127.0.0.50"));
+        owner.Send("alice");
+        owner.ReadNotice("The name alice is registered");
+        owner.Send("/login correct horse");
+        Assert.That(owner.ReadPair().Text, Is.EqualTo("Logged in as alice"), "the owner, on another address, does not");
+    }
+
+    private static void Register(TestServer server, string name, string password)
+    {
+        using RawClient owner = RawClient.Join(server.EndPoint, name);
+        owner.Send("/register " + password);
+        owner.ReadNotice("Registered");
+    }
+
     private static double Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2).TotalMilliseconds;
 
     private static List<TimeSpan> RoundTrips(RawClient sender, RawClient receiver, string label, int count)

@@ -93,7 +93,7 @@ public sealed class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--max-per-address", "--connects-per-minute", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }
@@ -106,6 +106,21 @@ public sealed class ProcessTests
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Not.Zero);
         Assert.That(server.Transcript, Does.Contain("--port must be between 0 and 65535"));
+    }
+
+    [Test]
+    public void The_per_address_options_reach_the_server_and_are_range_checked()
+    {
+        using RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--max-per-address", "1", "--connects-per-minute", "0");
+        IPEndPoint endPoint = Loopback(server.WaitForListeningPort());
+        using RawClient first = RawClient.Join(endPoint, "first", IPAddress.Parse("127.0.0.51"));
+        using RawClient second = RawClient.Connect(endPoint, from: IPAddress.Parse("127.0.0.51"));
+        Assert.That(second.ReadPair().Text, Is.EqualTo("Too many connections from your address (1 at once); close one and try again"));
+        using RawClient other = RawClient.Join(endPoint, "other", IPAddress.Parse("127.0.0.52"));
+
+        using RunningProcess invalid = RunningProcess.Server("--port", "0", "--max-per-address", "-1");
+        Assert.That(invalid.WaitForExit(ExitTimeout), Is.Not.Zero);
+        Assert.That(invalid.Transcript, Does.Contain("--max-per-address must be between 0 and 1000000"));
     }
 
     [Test]

@@ -73,10 +73,10 @@ internal sealed class RawClient : IDisposable
         return new RawClient(socket);
     }
 
-    /// <summary>Connects, sends the name and waits for the server's welcome.</summary>
-    public static RawClient Join(IPEndPoint server, string name)
+    /// <summary>Connects (from <paramref name="from"/> if given), sends the name and waits for the server's welcome.</summary>
+    public static RawClient Join(IPEndPoint server, string name, IPAddress? from = null)
     {
-        RawClient client = Connect(server);
+        RawClient client = Connect(server, from: from);
         client.Send(name);
         client.ReadUntil(p => p.Sender == ServerSender.Name && p.Text.StartsWith("Welcome", StringComparison.Ordinal));
         return client;

@@ -42,11 +42,19 @@ internal sealed class TestServer : IDisposable
     /// <summary>
     /// Starts on 127.0.0.1; on a free port unless <paramref name="port"/> names one (a restart on
     /// the same port). Its history file goes in a directory of its own, removed with it, unless
-    /// the options name one (a restart on the same history).
+    /// the options name one (a restart on the same history). Test clients all come from
+    /// 127.0.0.1 unless they say otherwise, so the per-address connection limits (which are
+    /// there to keep one host from taking the server) are off unless <paramref name="addressLimits"/>:
+    /// a test of the limits asks for them, and connects from other 127.0.0.x addresses.
     /// </summary>
-    public static TestServer Start(ServerOptions? options = null, int port = 0)
+    public static TestServer Start(ServerOptions? options = null, int port = 0, bool addressLimits = false)
     {
         options ??= new ServerOptions();
+        if (!addressLimits)
+        {
+            options = options with { MaxPerAddress = 0, ConnectsPerMinute = 0 };
+        }
+
         bool ownDirectory = options.DataDirectory == ServerOptions.DefaultDataDirectory;
         string? dataDirectory = ownDirectory ? NewDataDirectory() : options.DataDirectory;
         return new(options with { Host = "127.0.0.1", Port = port, DataDirectory = dataDirectory }) { _ownDataDirectory = ownDirectory ? dataDirectory : null, _dataDirectory = dataDirectory };
