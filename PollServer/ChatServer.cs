@@ -38,11 +38,11 @@ public sealed partial class ChatServer : IDisposable
 
     /// <summary>
     /// The kernel's send buffer per client (Linux doubles it for its own bookkeeping). Left to
-    /// autotuning it grows to 4 MiB for a reader that stopped, beside the 1 MiB we hold ourselves;
-    /// 64 KiB keeps many full-speed relays in flight per client while our own buffer, which has a
-    /// limit and a budget, holds any backlog.
+    /// autotuning it grows to 4 MiB for a reader that stopped, beside the 1 MiB we hold ourselves.
+    /// 64 KiB was tried: a reader on a busy machine then fell behind a sender with no rate limit by
+    /// more than its own limit and was dropped, so 256 KiB keeps that slack while bounding the rest.
     /// </summary>
-    private const int SocketSendBufferBytes = 64 * 1024;
+    private const int SocketSendBufferBytes = 256 * 1024;
 
     /// <summary>Output memory let go since the most held, past which the loop asks the runtime to give it back to the system.</summary>
     private const long GiveBackThresholdBytes = 32L * 1024 * 1024;
