@@ -96,7 +96,12 @@ public sealed class ChatView(TextWriter output)
             : $"[{stamp}] {Neutralise(sender)} > {Neutralise(text)}";
     }
 
-    /// <summary>Replaces control characters (escape sequences, bells, carriage returns, C1 codes) with visible stand-ins; keeps tabs.</summary>
+    /// <summary>
+    /// Replaces control characters (escape sequences, bells, carriage returns, C1 codes) with
+    /// visible stand-ins and keeps tabs; then applies the display policy of PROTOCOL.md
+    /// (<see cref="ControlCharacters"/>), which removes bidi controls and invisible characters, for
+    /// a server that did not (a classic one, or an older PollServer).
+    /// </summary>
     public static string Neutralise(string text)
     {
         int index = 0;
@@ -107,7 +112,7 @@ public sealed class ChatView(TextWriter output)
 
         if (index == text.Length)
         {
-            return text;
+            return ControlCharacters.Strip(text);
         }
 
         var builder = new StringBuilder(text.Length + 8);
@@ -127,7 +132,7 @@ public sealed class ChatView(TextWriter output)
             }
         }
 
-        return builder.ToString();
+        return ControlCharacters.Strip(builder.ToString());
     }
 
     private void Write(string line)

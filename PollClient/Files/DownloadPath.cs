@@ -1,11 +1,12 @@
 using System.Text;
+using PollChat.Common.Protocol;
 
 namespace PollChat.Client.Files;
 
 /// <summary>
 /// Where a received file goes. The name comes from another user, so it is never trusted: only
-/// its last component is kept (no directories, no "..", no absolute path), without control
-/// characters, leading dots or characters Windows refuses; the result always lies inside the
+/// its last component is kept (no directories, no "..", no absolute path), without control,
+/// bidi or invisible characters, leading dots or characters Windows refuses; the result always lies inside the
 /// chosen directory, and an existing file is never overwritten.
 /// </summary>
 public static class DownloadPath
@@ -19,9 +20,14 @@ public static class DownloadPath
     /// <summary>Where files go without /accept naming a directory: ~/Downloads.</summary>
     public static string DefaultDirectory => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Downloads");
 
+    /// <summary>
+    /// A name for <paramref name="offered"/> that is safe to save and reads as what it is: the display
+    /// policy first (PROTOCOL.md), so a bidi override cannot make "invoice\u202Efdp.exe" look like a
+    /// PDF and zero-width characters cannot hide in it, then the file system's rules.
+    /// </summary>
     public static string SafeName(string offered)
     {
-        string last = offered.Replace('\\', '/');
+        string last = ControlCharacters.Strip(offered).Replace('\\', '/');
         last = last[(last.LastIndexOf('/') + 1)..];
         var safe = new StringBuilder(last.Length);
         foreach (char c in last)

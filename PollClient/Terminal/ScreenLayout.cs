@@ -124,7 +124,7 @@ public static class ScreenLayout
                 break;
             }
 
-            rows.Add(Fit(user, room));
+            rows.Add(Fit(ChatView.Neutralise(user), room)); // Names come from the server, which may not filter them.
         }
 
         return [.. rows.Take(count)];

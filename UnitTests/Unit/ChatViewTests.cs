@@ -104,6 +104,20 @@ public sealed class ChatViewTests
         Assert.That(ChatView.Neutralise("a\tb\u001b"), Is.EqualTo("a\tb^["));
     }
 
+    [TestCase("a\u202eb\u200bc", "abc", TestName = "Neutralise removes a bidi override and a zero-width space from a server that does not")]
+    [TestCase("\u001b\u2067x", "^[x", TestName = "Neutralise shows an escape and removes an isolate")]
+    public void Neutralise_applies_the_display_policy(string text, string expected)
+    {
+        Assert.That(ChatView.Neutralise(text), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void A_message_from_a_classic_server_shows_without_its_bidi_override()
+    {
+        Assert.That(ChatView.FormatMessage(new DateTime(2026, 1, 1, 12, 0, 0), "ma\u202ellory", "see invoice\u202efdp.exe"),
+            Is.EqualTo("[12:00] mallory > see invoicefdp.exe"));
+    }
+
     [TestCase("")]
     [TestCase("plain text")]
     [TestCase("tabs\tare\tfine")]

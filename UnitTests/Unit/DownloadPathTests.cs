@@ -16,6 +16,9 @@ public sealed class DownloadPathTests
     [TestCase("a\u001b[2Jb.txt", "a[2Jb.txt")]
     [TestCase("what?.txt", "what_.txt")]
     [TestCase("日本語のファイル.txt", "日本語のファイル.txt")]
+    [TestCase("invoice\u202efdp.exe", "invoicefdp.exe")]
+    [TestCase("report\u200b.pdf\u2067.exe", "report.pdf.exe")]
+    [TestCase("\ufeff\u3164", DownloadPath.FallbackName)]
     public void SafeName_keeps_only_a_plain_last_component(string offered, string expected)
     {
         Assert.That(DownloadPath.SafeName(offered), Is.EqualTo(expected));
