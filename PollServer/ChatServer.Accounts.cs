@@ -1,4 +1,5 @@
 using System.Text;
+using PollChat.Common.Protocol;
 using PollChat.Server.Accounts;
 using PollChat.Server.Storage;
 
@@ -29,10 +30,10 @@ public sealed partial class ChatServer
     /// </summary>
     private const int MaxClaimantsPerName = 8;
 
-    private readonly Dictionary<string, Account> _accounts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Account> _accounts = new(Confusables.NameComparer); // A look-alike of a registered name needs its password.
 
     /// <summary>Connections waiting to log in, per registered name, in arrival order: the first to log in takes the name.</summary>
-    private readonly Dictionary<string, List<ClientConnection>> _claimants = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<ClientConnection>> _claimants = new(Confusables.NameComparer);
 
     /// <summary>Connections that logged in to a name someone was chatting under, waiting for that ghost's departure to be told (see <see cref="TakeName"/>).</summary>
     private readonly List<(ClientConnection Winner, ClientConnection Ghost)> _afterGhosts = [];
@@ -83,6 +84,10 @@ public sealed partial class ChatServer
         Disconnect(leaving, CloseReason.NameReclaimed, Notices.ClaimCrowdedOut(name), now, detail: $"made room for another connection claiming '{name}'");
         return true;
     }
+
+    /// <summary>The name as its holder has it, when someone holds <paramref name="name"/> or a look-alike of it (chatting, or first in line to log in).</summary>
+    private string? HeldName(string name) =>
+        _byName.TryGetValue(name, out ClientConnection? holder) ? holder.Name : _claimants.TryGetValue(name, out List<ClientConnection>? waiting) && waiting.Count > 0 ? waiting[0].Name : null;
 
     /// <summary>A registered name is held, but not used, until its password is proven; others may claim it meanwhile.</summary>
     private void AwaitLogin(ClientConnection client, long now)

@@ -121,7 +121,7 @@ public sealed partial class ChatServer
         }
 
         Room old = client.Room!;
-        if (old.Name.Equals(roomName, StringComparison.OrdinalIgnoreCase))
+        if (Confusables.NameComparer.Equals(old.Name, roomName))
         {
             SendError(client, $"You are already in {old.Name}", now);
             return;
@@ -322,7 +322,7 @@ public sealed partial class ChatServer
         string? problem = newName.Length == 0 ? "usage: /nick <newname>" : Username.Validate(newName, _options.MaxUsernameBytes);
         if (problem is null && NameInUse(newName, except: client))
         {
-            problem = $"the name '{newName}' is already taken";
+            problem = Notices.NameTakenReason(newName, HeldName(newName));
         }
 
         bool sameAccount = newName.Equals(oldName, StringComparison.OrdinalIgnoreCase);

@@ -23,7 +23,11 @@ public sealed partial class ChatServer
         _store = HistoryStore.Open(directory);
         foreach (Account account in _store.LoadAccounts())
         {
-            _accounts.Add(account.Name, account);
+            if (!_accounts.TryAdd(account.Name, account))
+            {
+                // Registered before names were compared by look-alike skeleton; the first keeps the name.
+                LogManager.GetCurrentClassLogger().Warn("Account {Name} looks like account {Other} and is not loaded; remove one with 'PollServer account remove'", account.Name, _accounts[account.Name].Name);
+            }
         }
 
         (List<Ban> bans, _messageOfTheDay) = _store.LoadModeration();

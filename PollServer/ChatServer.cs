@@ -70,9 +70,9 @@ public sealed partial class ChatServer : IDisposable
 
     private readonly List<ClientConnection> _connections = [];
     private readonly Dictionary<Socket, ClientConnection> _bySocket = [];
-    private readonly Dictionary<string, ClientConnection> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, ClientConnection> _byName = new(Confusables.NameComparer); // Look-alikes are one name (PROTOCOL.md, Names).
 
-    private readonly Dictionary<string, Room> _rooms = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Room> _rooms = new(Confusables.NameComparer);
 
     /// <summary>Rooms' last messages, kept when a room empties so it finds them again; bounded by <see cref="MaxHistoriesKept"/>.</summary>
     private readonly Dictionary<string, RoomHistory> _histories = new(StringComparer.OrdinalIgnoreCase);
@@ -798,7 +798,7 @@ public sealed partial class ChatServer : IDisposable
         bool registered = _accounts.ContainsKey(name);
         if (!registered && NameInUse(name)) // A registered name is taken by logging in, whoever holds it (ChatServer.Accounts.cs).
         {
-            Disconnect(client, CloseReason.NameRejected, Notices.NameTaken(name), now, detail: $"'{name}' is taken");
+            Disconnect(client, CloseReason.NameRejected, Notices.NameTaken(name, HeldName(name)), now, detail: $"'{name}' is taken");
             return;
         }
 

@@ -33,7 +33,18 @@ internal static class Notices
 
     public static string NameRejected(string why) => ServerSender.NameRejectedPrefix + why;
 
-    public static string NameTaken(string name) => NameRejected($"the name '{name}' is already taken");
+    public static string NameTaken(string name, string? heldAs = null) => NameRejected(NameTakenReason(name, heldAs));
+
+    /// <summary>Why <paramref name="name"/> cannot be had: someone holds it, in any case, or a name that looks the same (<see cref="Confusables"/>).</summary>
+    public static string NameTakenReason(string name, string? heldAs) =>
+        heldAs is null || heldAs.Equals(name, StringComparison.OrdinalIgnoreCase) ? $"the name '{name}' is already taken"
+            : $"the name '{name}' looks like '{heldAs}', which is taken";
+
+    public static string RoomNameRules(int maxBytes) => $"room names start with # followed by letters, digits, '-', '_' or '.', at most {maxBytes} bytes in all";
+
+    public const string RoomNameMixesScripts = "a room name uses the letters of one script (Latin and Cyrillic do not mix; Latin may go with Chinese, Japanese or Korean)";
+
+    public const string RoomNameCompatibilityForm = "a room name has no fullwidth, mathematical or other compatibility forms of letters; type the ordinary letter";
 
     public static string LoginRequired(string name, TimeSpan timeout) =>
         $"The name {name} is registered: log in with /login <password> within {timeout.TotalSeconds:0.#} s, or reconnect with another name";

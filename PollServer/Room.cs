@@ -1,4 +1,5 @@
 using System.Text;
+using PollChat.Common.Protocol;
 
 namespace PollChat.Server;
 
@@ -28,11 +29,17 @@ internal sealed class Room(string name, RoomHistory history)
     /// <summary>The room's members, in joining order; only chatting clients are here.</summary>
     public List<ClientConnection> Members { get; } = [];
 
-    /// <summary>Null when <paramref name="name"/> can be a room name, otherwise why not.</summary>
+    /// <summary>Null when <paramref name="name"/> can be a room name, otherwise why not: the characters, then <see cref="NamePolicy"/>'s forms and scripts.</summary>
     public static string? ValidateName(string name)
     {
         bool valid = name.Length >= 2 && name[0] == '#' && Encoding.UTF8.GetByteCount(name) <= MaxNameBytes
             && name.Skip(1).All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.');
-        return valid ? null : $"room names start with # followed by letters, digits, '-', '_' or '.', at most {MaxNameBytes} bytes in all";
+        return !valid ? Notices.RoomNameRules(MaxNameBytes)
+            : NamePolicy.Check(Encoding.UTF8.GetBytes(name)) switch
+            {
+                NameProblem.None => null,
+                NameProblem.MixedScripts => Notices.RoomNameMixesScripts,
+                _ => Notices.RoomNameCompatibilityForm,
+            };
     }
 }

@@ -6,9 +6,10 @@ namespace PollChat.Common.Protocol;
 
 /// <summary>
 /// The rules every username follows, checked the same way by server and client: non-empty,
-/// valid UTF-8, at most a configured number of bytes, no whitespace, control or invisible
-/// formatting characters, and not starting with the server's reserved prefix. Uniqueness is the
-/// server's business and is not checked here.
+/// valid UTF-8, at most a configured number of bytes, no whitespace, control, invisible or bidi
+/// characters, not starting with the server's reserved prefix, and <see cref="NamePolicy"/>'s
+/// rules (no symbols, no compatibility forms such as fullwidth letters, one script). Uniqueness,
+/// by look-alike skeleton (<see cref="Confusables"/>), is the server's business.
 /// </summary>
 public static class Username
 {
@@ -38,29 +39,26 @@ public static class Username
             return $"names starting with '{ServerSender.ReservedPrefix}' are reserved for the server";
         }
 
-        while (!utf8.IsEmpty)
+        for (ReadOnlySpan<byte> rest = utf8; !rest.IsEmpty;)
         {
-            Rune.DecodeFromUtf8(utf8, out Rune rune, out int consumed);
-            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || IsInvisible(rune))
+            Rune.DecodeFromUtf8(rest, out Rune rune, out int consumed);
+            if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || ControlCharacters.IsInvisibleOrBidi(rune))
             {
                 return "the name contains a space, a control character or an invisible character";
             }
 
-            utf8 = utf8[consumed..];
+            rest = rest[consumed..];
         }
 
-        return null;
+        return NamePolicy.Check(utf8) switch
+        {
+            NameProblem.Character => "the name may have letters, digits, combining marks and ASCII punctuation only (no symbols or emoji)",
+            NameProblem.CompatibilityForm => "the name has a fullwidth, mathematical or other compatibility form of a letter or digit; type the ordinary letter",
+            NameProblem.MixedScripts => "the name mixes scripts (Latin and Cyrillic, say); use one, or Latin with Chinese, Japanese or Korean",
+            NameProblem.LeadingMark => "the name starts with a combining mark",
+            _ => null,
+        };
     }
-
-    /// <summary>
-    /// Characters that draw nothing, so "bob" plus one of them would pass for "bob": format
-    /// characters (zero-width space, bidi overrides, BOM) and the default-ignorable fillers and
-    /// variation selectors that Unicode files under other categories, plus the blank Braille cell.
-    /// </summary>
-    private static bool IsInvisible(Rune rune) =>
-        Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format || rune.Value is 0x034F or 0x115F or 0x1160
-            or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x2800 or 0x3164 or (>= 0xFE00 and <= 0xFE0F)
-            or 0xFFA0 or (>= 0xE0100 and <= 0xE01EF);
 
     /// <summary>The same rules for a name typed as text.</summary>
     public static string? Validate(string name, int maxBytes) => Validate(Encoding.UTF8.GetBytes(name), maxBytes);
