@@ -27,9 +27,9 @@ namespace PollChat.Common.Protocol;
 /// input, so a frame stays under its limit and the copy fits the buffer the message came in.
 /// </para>
 /// <para>
-/// Works on UTF-8 bytes. Every character to look at starts with one of a few byte values, so a
-/// vectorized search skips the rest (plain ASCII, Cyrillic, CJK, most emoji) and only those are
-/// decoded. Text with nothing to remove is left as it is, with no copy.
+/// Works on UTF-8 bytes: a vectorized search skips printable ASCII, other characters are decoded
+/// inline and compared with a few ranges, and only the rare ones in them are judged with their
+/// neighbours. Text with nothing to remove is left as it is, with no copy.
 /// </para>
 /// </summary>
 public static class ControlCharacters
@@ -37,16 +37,19 @@ public static class ControlCharacters
     /// <summary>The longest emoji tag sequence kept: a flag's region and subdivision ("gbsct") is at most 6 letters (CLDR).</summary>
     public const int MaxTagLetters = 6;
 
+    /// <summary>ASCII runs up to this long are stepped over byte by byte: a vector search costs more than that to set up.</summary>
+    private const int ShortAsciiRun = 16;
+
     /// <summary>
-    /// Every byte that can start something the policy acts on: C0 (not tab) and DEL, and the lead
-    /// bytes of U+0080..U+00BF (C1, soft hyphen), U+034F, U+061C, U+1xxx (fillers, Khmer, Mongolian),
-    /// U+2xxx (zero-width, bidi, separators, Braille blank), U+3164, U+Fxxx (variation selectors,
-    /// BOM, fillers, specials), U+1xxxx (shorthand, musical controls) and U+Exxxx (tags).
+    /// Every byte that can start a character the policy acts on: C0 controls and DEL, and the lead
+    /// bytes of U+0080..U+00BF, U+034x, U+06xx, U+1xxx, U+2xxx, U+3xxx, U+Fxxx and of the 4-byte
+    /// characters. Text without any (ASCII, Cyrillic, Greek, Hebrew, Arabic, most Indic, CJK
+    /// ideographs) is passed in one vectorized search.
     /// </summary>
-    private static readonly SearchValues<byte> Candidates = SearchValues.Create([
-        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
+    private static readonly SearchValues<byte> LeadBytes = SearchValues.Create([
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
         0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F,
-        0x7F, 0xC2, 0xCD, 0xD8, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3]);
+        0x7F, 0xC2, 0xCD, 0xD8, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4]);
 
     private enum Verdict
     {
@@ -58,16 +61,9 @@ public static class ControlCharacters
     /// <summary>Whether <paramref name="utf8"/> holds anything the Strip methods would remove or replace. Allocates nothing.</summary>
     public static bool Any(ReadOnlySpan<byte> utf8)
     {
-        int i = 0;
-        while (true)
+        int first = utf8.IndexOfAny(LeadBytes);
+        for (int i = first < 0 ? -1 : NextCandidate(utf8, first); i >= 0; i = NextCandidate(utf8, i))
         {
-            int next = utf8[i..].IndexOfAny(Candidates);
-            if (next < 0)
-            {
-                return false;
-            }
-
-            i += next;
             if (Judge(utf8, i, out int length) != Verdict.Keep)
             {
                 return true;
@@ -75,6 +71,8 @@ public static class ControlCharacters
 
             i += length;
         }
+
+        return false;
     }
 
     /// <summary>Copies <paramref name="utf8"/> into <paramref name="destination"/> under the policy; returns the bytes written (never more than the input).</summary>
@@ -88,10 +86,11 @@ public static class ControlCharacters
 
         int written = 0;
         int i = 0;
+        int first = utf8.IndexOfAny(LeadBytes);
         while (i < utf8.Length)
         {
-            int next = utf8[i..].IndexOfAny(Candidates);
-            int plain = next < 0 ? utf8.Length - i : next;
+            int next = i == 0 ? (first < 0 ? -1 : NextCandidate(utf8, first)) : NextCandidate(utf8, i);
+            int plain = next < 0 ? utf8.Length - i : next - i;
             utf8.Slice(i, plain).CopyTo(destination[written..]);
             written += plain;
             i += plain;
@@ -140,6 +139,94 @@ public static class ControlCharacters
         Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format || IsFiller(rune.Value) || IsVariationSelector(rune.Value)
             || rune.Value is 0x034F or 0x2800 or 0x2028 or 0x2029;
 
+    /// <summary>
+    /// Where the next character the policy may act on starts, from <paramref name="i"/> on, or -1.
+    /// Printable ASCII is skipped with a vectorized search; other characters are told apart by
+    /// their first bytes, and decoded only in the four 4096-character pages that hold something, so
+    /// Cyrillic, CJK or emoji text costs a nanosecond or two a character. A byte that is not
+    /// well-formed UTF-8 is a candidate, for <see cref="Judge"/> to look at.
+    /// </summary>
+    private static int NextCandidate(ReadOnlySpan<byte> utf8, int i)
+    {
+        while (i < utf8.Length)
+        {
+            byte b = utf8[i];
+            if (b is >= 0x20 and <= 0x7E)
+            {
+                // A space or a word between words of another script is not worth a vector search; a longer run is.
+                int end = Math.Min(utf8.Length, i + ShortAsciiRun);
+                do
+                {
+                    i++;
+                }
+                while (i < end && utf8[i] is >= 0x20 and <= 0x7E);
+
+                if (i == end && i < utf8.Length && utf8[i] is >= 0x20 and <= 0x7E)
+                {
+                    int skip = utf8[i..].IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
+                    i = skip < 0 ? utf8.Length : i + skip;
+                }
+
+                continue;
+            }
+
+            if (b < 0xC2)
+            {
+                return i; // A C0 control or DEL (tab included: Judge keeps it), or a stray continuation byte.
+            }
+
+            if (b < 0xE0)
+            {
+                // Two bytes: only U+0080..U+009F, U+00AD, U+034F and U+061C matter.
+                if (i + 1 >= utf8.Length || !IsContinuation(utf8[i + 1]) || (b == 0xC2 && utf8[i + 1] is <= 0x9F or 0xAD)
+                    || (b == 0xCD && utf8[i + 1] == 0x8F) || (b == 0xD8 && utf8[i + 1] == 0x9C))
+                {
+                    return i;
+                }
+
+                i += 2;
+            }
+            else if (b < 0xF0)
+            {
+                // Three bytes: only U+1xxx, U+2xxx, U+3xxx and U+Fxxx hold characters that matter.
+                if (i + 2 >= utf8.Length || !IsContinuation(utf8[i + 1]) || !IsContinuation(utf8[i + 2])
+                    || (b is 0xE1 or 0xE2 or 0xE3 or 0xEF && MayActOn(((b & 0x0F) << 12) | ((utf8[i + 1] & 0x3F) << 6) | (utf8[i + 2] & 0x3F))))
+                {
+                    return i;
+                }
+
+                i += 3;
+            }
+            else
+            {
+                // Four bytes: only U+1BCxx, U+1D1xx (lead F0 9B, F0 9D) and U+Exxxx (lead F3) matter; emoji are F0 9F.
+                if (i + 3 >= utf8.Length || !IsContinuation(utf8[i + 1]) || !IsContinuation(utf8[i + 2]) || !IsContinuation(utf8[i + 3])
+                    || b == 0xF3 || (b == 0xF0 && utf8[i + 1] is 0x9B or 0x9D))
+                {
+                    return i;
+                }
+
+                i += 4;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool IsContinuation(byte b) => (b & 0xC0) == 0x80;
+
+    /// <summary>Every character <see cref="Judge"/> may remove or replace; most text is rejected by the first two tests.</summary>
+    private static bool MayActOn(int v) => v switch
+    {
+        < 0xAD => v <= 0x9F, // C1; below it only ASCII, handled before.
+        > 0x2800 and < 0x3164 => false, // CJK punctuation, kana, Bopomofo, Hangul letters.
+        > 0x3164 and < 0xFE00 => false, // CJK ideographs, Hangul syllables and the rest of the BMP's bulk.
+        >= 0x10000 => v is (>= 0x1BCA0 and <= 0x1BCA3) or (>= 0x1D173 and <= 0x1D17A) or (>= 0xE0000 and <= 0xE0FFF),
+        _ => v is 0x00AD or 0x034F or 0x061C or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F)
+            or (>= 0x200B and <= 0x200F) or (>= 0x2028 and <= 0x202E) or (>= 0x2060 and <= 0x206F) or 0x2800 or 0x3164
+            or (>= 0xFE00 and <= 0xFE0F) or 0xFEFF or 0xFFA0 or (>= 0xFFF0 and <= 0xFFFB),
+    };
+
     /// <summary>What happens to the character starting at <paramref name="i"/>, and its length in bytes.</summary>
     private static Verdict Judge(ReadOnlySpan<byte> utf8, int i, out int length)
     {
@@ -156,13 +243,9 @@ public static class ControlCharacters
         }
 
         int v = rune.Value;
-        if (v < 0xAD || (v > 0xAD && v < 0x034F) || (v >= 0x3165 && v < 0xFE00))
-        {
-            return v is >= 0x80 and <= 0x9F ? Verdict.Remove : Verdict.Keep; // C1, or one of the many ordinary characters behind a candidate lead byte.
-        }
-
         return v switch
         {
+            >= 0x80 and <= 0x9F => Verdict.Remove,
             0x2800 => Verdict.Space,
             0x200C => IsJoiningLetter(Before(utf8, i)) && IsJoiningLetter(After(utf8, i + length)) ? Verdict.Keep : Verdict.Remove,
             0x200D => (IsPictographic(EmojiBefore(utf8, i)) && IsPictographic(After(utf8, i + length)))
