@@ -70,7 +70,7 @@ public sealed partial class ChatServer : IDisposable
 
     private readonly List<ClientConnection> _connections = [];
     private readonly Dictionary<Socket, ClientConnection> _bySocket = [];
-    private readonly Dictionary<string, ClientConnection> _byName = new(Confusables.NameComparer); // Look-alikes are one name (PROTOCOL.md, Names).
+    private readonly Dictionary<string, ClientConnection> _byName = new(Confusables.NameComparer); // Look-alikes are one name (PROTOCOL.md, "Text and names").
 
     private readonly Dictionary<string, Room> _rooms = new(Confusables.NameComparer);
 

@@ -1,4 +1,5 @@
-using PollChat.Common.Protocol;
+using Microsoft.Data.Sqlite;
+using PollChat.Server;
 using PollChat.Tests.Support;
 
 namespace PollChat.Tests.Integration;
@@ -99,5 +100,41 @@ public sealed class SpoofingTests
         alice.ReadNotice("You are now in #pop");
         bob.Send("/join #\u0440\u043e\u0440");
         Assert.That(bob.ReadNotice("You are now in").Text, Is.EqualTo("You are now in #pop (2 members)"));
+    }
+
+    [Test]
+    public void Two_stored_accounts_that_look_alike_do_not_stop_the_server_and_the_first_keeps_its_name()
+    {
+        string directory = TestServer.NewDataDirectory();
+        try
+        {
+            using (var server = TestServer.Start(new ServerOptions { DataDirectory = directory }))
+            {
+                using var bob = RawClient.Join(server.EndPoint, "bob");
+                bob.Send("/register bobs password");
+                bob.ReadNotice("Registered");
+            }
+
+            // Registered before look-alikes were compared: the same password under the name "b0b".
+            using (var database = new SqliteConnection($"Data Source={Path.Combine(directory, "pollchat.db")};Pooling=False"))
+            {
+                database.Open();
+                using SqliteCommand copy = database.CreateCommand();
+                copy.CommandText = "INSERT INTO accounts(name, salt, hash, iterations, admin, created_at) SELECT 'b0b', salt, hash, iterations, admin, created_at FROM accounts WHERE name = 'bob'";
+                Assert.That(copy.ExecuteNonQuery(), Is.EqualTo(1));
+            }
+
+            using var restarted = TestServer.Start(new ServerOptions { DataDirectory = directory });
+            using var owner = RawClient.Connect(restarted.EndPoint);
+            owner.Send("bob");
+            owner.ReadNotice("Welcome");
+            owner.ReadNotice("The name bob is registered");
+            owner.Send("/login bobs password");
+            Assert.That(owner.ReadPair().Text, Is.EqualTo("Logged in as bob"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }
