@@ -14,8 +14,17 @@ public sealed partial class ChatServer
     /// <summary>A page of results: enough to find the message meant, few enough to read.</summary>
     private const int MaxSearchResults = 20;
 
-    /// <summary>A search reads at most this many of the room's latest messages: about a tenth of a second on the writer thread, while commits wait.</summary>
+    /// <summary>A search reads at most this many of the room's latest messages: about a tenth of a second for an ordinary search, on the search thread.</summary>
     private const int MaxSearchScanned = 100_000;
+
+    /// <summary>A person narrows a search with a handful of words; every word is tested against every message read, so the count bounds the work.</summary>
+    private const int MaxSearchWords = 10;
+
+    /// <summary>Longer than any word or address one looks for; a substring test costs up to the word's length per character of the message, so this bounds one test (to milliseconds).</summary>
+    private const int MaxSearchWordChars = 100;
+
+    /// <summary>Clients with a search running or waiting (loop thread only): one each, so one user cannot fill the search queue.</summary>
+    private readonly HashSet<ClientConnection> _searching = [];
 
     /// <summary>Before the loop: opens the file and fills the in-memory histories from it.</summary>
     private void OpenHistoryFile(string directory)
@@ -103,24 +112,50 @@ public sealed partial class ChatServer
             return;
         }
 
+        if (words.Length > MaxSearchWords || words.Any(word => word.Length > MaxSearchWordChars))
+        {
+            SendError(client, Notices.SearchTooBig(MaxSearchWords, MaxSearchWordChars), now);
+            return;
+        }
+
+        if (_searching.Contains(client))
+        {
+            SendError(client, Notices.SearchStillRunning, now);
+            return;
+        }
+
         string room = client.Room!.Name;
         string query = string.Join(' ', words);
         // The answer comes back through the loop; by then the client may have left, which ShowSearchResults checks.
-        _store.Query(database => database.Search(room, words, MaxSearchResults, MaxSearchScanned),
-            found => Post(() => ShowSearchResults(client, room, query, found)));
+        if (!_store.TrySearch(room, words, MaxSearchResults, MaxSearchScanned, result => Post(() => ShowSearchResults(client, room, query, result))))
+        {
+            SendError(client, Notices.SearchesBusy, now);
+            return;
+        }
+
+        _searching.Add(client);
     }
 
-    private void ShowSearchResults(ClientConnection client, string room, string query, List<StoredMessage> found)
+    private void ShowSearchResults(ClientConnection client, string room, string query, SearchResult result)
     {
+        _searching.Remove(client);
         if (client.State != ClientState.Chatting)
         {
             return;
         }
 
         long now = Environment.TickCount64;
+        if (result.Failed)
+        {
+            SendError(client, Notices.SearchFailed, now);
+            return;
+        }
+
+        List<StoredMessage> found = result.Found;
         if (found.Count == 0)
         {
             SendNotice(client, $"No messages in {room} match '{query}'", now);
+            TellIfStopped(client, room, result, now);
             return;
         }
 
@@ -130,6 +165,16 @@ public sealed partial class ChatServer
             string stamp = message.UtcTime.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
             string said = message.Sender.StartsWith("* ", StringComparison.Ordinal) ? $"{message.Sender} {message.Text}" : $"{message.Sender}: {message.Text}";
             SendNotice(client, $"[{stamp}] {said}", now);
+        }
+
+        TellIfStopped(client, room, result, now);
+    }
+
+    private void TellIfStopped(ClientConnection client, string room, SearchResult result, long now)
+    {
+        if (result.Stopped)
+        {
+            SendNotice(client, Notices.SearchStopped(HistorySearches.MaxSearchTime, result.Read, room), now);
         }
     }
 }

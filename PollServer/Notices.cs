@@ -108,6 +108,17 @@ internal static class Notices
 
     public const string RegisteredNamesOnly = "this server admits registered names only; ask its operator for an account";
 
+    public static string SearchTooBig(int maxWords, int maxChars) => $"Search for at most {maxWords} words of at most {maxChars} characters each";
+
+    public const string SearchStillRunning = "Your last search is still running; wait for its answer before the next";
+
+    public const string SearchesBusy = "The server is busy with other searches; try again in a moment";
+
+    public const string SearchFailed = "The search failed on the server; try again later";
+
+    public static string SearchStopped(TimeSpan limit, int read, string room) =>
+        $"The search stopped after {limit.TotalSeconds:0.#} s: it read only the newest {read} {(read == 1 ? "message" : "messages")} of {room}";
+
     /// <summary>"2026-11-21 14:02 UTC": the server's clock and the user's may be in different zones.</summary>
     public static string UtcTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
 

@@ -100,6 +100,33 @@ internal sealed class ChatDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// A second connection to the file <see cref="Open"/> made, read only, for searches: in WAL
+    /// mode it reads a snapshot while the writer's connection commits, so neither waits for the other.
+    /// </summary>
+    /// <exception cref="SqliteException">The file cannot be opened.</exception>
+    public static ChatDatabase OpenForReading(string directory)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, FileName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            return new ChatDatabase(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Makes the statement running on this connection, if any, fail with SQLITE_INTERRUPT.
+    /// Safe from any thread while the connection is open: Microsoft.Data.Sqlite's Cancel does
+    /// nothing, so this is SQLite's own sqlite3_interrupt.
+    /// </summary>
+    public void Interrupt() => SQLitePCL.raw.sqlite3_interrupt(_connection.Handle);
+
     /// <summary>Stores messages in one transaction: one commit, one sync, for the whole batch.</summary>
     public void Insert(IReadOnlyList<StoredMessage> messages)
     {
@@ -161,25 +188,46 @@ internal sealed class ChatDatabase : IDisposable
     /// in every script (SQLite's own LIKE folds ASCII only), and nothing to index on every insert
     /// (a full-text index tripled the cost of storing a message). Accents count: the server runs
     /// without ICU (invariant globalization), which is what accent folding would need.
+    /// The clock and <paramref name="cancel"/> are checked before each word of each message, so a
+    /// search ends at most one substring test (milliseconds, for words of bounded length) after
+    /// <paramref name="deadline"/>, with what it found so far.
     /// </summary>
-    public List<StoredMessage> Search(string room, IReadOnlyList<string> words, int limit, int scanned)
+    /// <exception cref="SqliteException">The read failed, or was interrupted (<see cref="Interrupt"/>).</exception>
+    public SearchResult Search(string room, IReadOnlyList<string> words, int limit, int scanned, long deadline, CancellationToken cancel)
     {
         using SqliteCommand latest = _connection.CreateCommand();
         latest.CommandText = "SELECT room, sender, text, sent_at FROM messages WHERE room = $room ORDER BY id DESC LIMIT $scanned";
         latest.Parameters.AddWithValue("$room", room);
         latest.Parameters.AddWithValue("$scanned", scanned);
         var found = new List<StoredMessage>();
+        int read = 0;
         using SqliteDataReader reader = latest.ExecuteReader();
         while (found.Count < limit && reader.Read())
         {
             string text = reader.GetString(2);
-            if (words.All(word => text.Contains(word, StringComparison.OrdinalIgnoreCase)))
+            bool all = true;
+            foreach (string word in words)
+            {
+                if (Environment.TickCount64 >= deadline || cancel.IsCancellationRequested)
+                {
+                    return new SearchResult(found, read, Stopped: true);
+                }
+
+                if (!text.Contains(word, StringComparison.OrdinalIgnoreCase))
+                {
+                    all = false;
+                    break;
+                }
+            }
+
+            read++;
+            if (all)
             {
                 found.Add(Read(reader));
             }
         }
 
-        return found;
+        return new SearchResult(found, read, Stopped: false);
     }
 
     /// <summary>Every account, for the server's in-memory copy at start.</summary>
@@ -325,6 +373,9 @@ internal sealed class ChatDatabase : IDisposable
         public const int NotADatabase = 26;
     }
 }
+
+/// <summary>What a search found, newest first; how many messages it read; whether it ran out of time before reading all it was allowed to; whether it failed (logged).</summary>
+internal sealed record SearchResult(List<StoredMessage> Found, int Read, bool Stopped, bool Failed = false);
 
 /// <summary>A registered name: its password hash, and whether it may use the operator's commands.</summary>
 internal sealed record Account(string Name, Accounts.PasswordHash Password, bool Admin);

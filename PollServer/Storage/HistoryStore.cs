@@ -7,10 +7,11 @@ namespace PollChat.Server.Storage;
 /// <summary>
 /// Persistent room history, kept off the loop thread. The loop hands each public message to a
 /// <see cref="PersistRing"/> without allocating or waiting; a writer thread commits what has
-/// accumulated every <see cref="BatchMilliseconds"/> in one transaction (WAL), and runs searches,
-/// whose results it posts back to the loop. A crash loses at most the messages not yet committed:
-/// about one batch interval's worth. This class does not decide what is stored or shown: the
-/// server does.
+/// accumulated every <see cref="BatchMilliseconds"/> in one transaction (WAL), and the other
+/// writes (accounts, bans) in order with them. Searches never run on that thread: they have their
+/// own, with their own connection (<see cref="HistorySearches"/>), so no search delays a commit.
+/// A crash loses at most the messages not yet committed: about one batch interval's worth. This
+/// class does not decide what is stored or shown: the server does.
 /// </summary>
 internal sealed class HistoryStore : IDisposable
 {
@@ -27,20 +28,37 @@ internal sealed class HistoryStore : IDisposable
 
     private readonly ChatDatabase _database;
     private readonly PersistRing _ring = new(RingBytes);
-    private readonly ConcurrentQueue<Action<ChatDatabase>> _queries = new();
+    private readonly HistorySearches _searches;
+    private readonly ConcurrentQueue<Action<ChatDatabase>> _writes = new();
     private readonly ManualResetEventSlim _wake = new();
     private readonly List<StoredMessage> _batch = [];
     private Thread? _writer;
     private volatile bool _stopping;
     private bool _droppingLogged;
 
-    private HistoryStore(ChatDatabase database) => _database = database;
+    private HistoryStore(ChatDatabase database, HistorySearches searches)
+    {
+        _database = database;
+        _searches = searches;
+    }
 
     /// <summary>Messages the loop could not hand over because the writer was behind (loop thread only).</summary>
     public long NotStored { get; private set; }
 
     /// <inheritdoc cref="ChatDatabase.Open"/>
-    public static HistoryStore Open(string directory) => new(ChatDatabase.Open(directory));
+    public static HistoryStore Open(string directory)
+    {
+        ChatDatabase database = ChatDatabase.Open(directory);
+        try
+        {
+            return new(database, new HistorySearches(ChatDatabase.OpenForReading(directory)));
+        }
+        catch (SqliteException e)
+        {
+            database.Dispose();
+            throw new DataDirectoryException(directory, $"{ChatDatabase.FileName} cannot be opened a second time for searches (SQLite error {e.SqliteErrorCode}: {e.Message})");
+        }
+    }
 
     /// <summary>Before the loop starts, on the caller's thread: what the in-memory histories start with.</summary>
     public List<StoredMessage> LoadRecent(int rooms, int perRoom) => _database.LoadRecent(rooms, perRoom);
@@ -54,15 +72,16 @@ internal sealed class HistoryStore : IDisposable
     /// <summary>Loop thread: a write other than a message (an account), done in order with the rest on the writer thread.</summary>
     public void Execute(Action<ChatDatabase> write)
     {
-        _queries.Enqueue(write);
+        _writes.Enqueue(write);
         _wake.Set();
     }
 
-    /// <summary>Starts the writer thread.</summary>
+    /// <summary>Starts the writer and search threads.</summary>
     public void Start()
     {
         _writer = new Thread(WriteUntilStopped) { IsBackground = true, Name = "history writer" };
         _writer.Start();
+        _searches.Start();
     }
 
     /// <summary>Loop thread: queues one public message for storage. Never blocks or allocates; a full ring drops it, logged once per run of drops.</summary>
@@ -82,16 +101,14 @@ internal sealed class HistoryStore : IDisposable
         }
     }
 
-    /// <summary>Loop thread: runs a query on the writer thread; <paramref name="deliver"/> gets its result, and the caller arranges for it to run on the loop.</summary>
-    public void Query<T>(Func<ChatDatabase, T> query, Action<T> deliver)
-    {
-        _queries.Enqueue(database => deliver(query(database)));
-        _wake.Set();
-    }
+    /// <inheritdoc cref="HistorySearches.TryQueue"/>
+    public bool TrySearch(string room, string[] words, int limit, int scanned, Action<SearchResult> deliver) =>
+        _searches.TryQueue(room, words, limit, scanned, deliver);
 
-    /// <summary>Stops the writer after a last commit of everything handed over.</summary>
+    /// <summary>Cancels searches, then stops the writer after a last commit of everything handed over.</summary>
     public void Dispose()
     {
+        _searches.Dispose();
         _stopping = true;
         _wake.Set();
         _writer?.Join();
@@ -107,9 +124,9 @@ internal sealed class HistoryStore : IDisposable
             _wake.Wait(BatchMilliseconds);
             _wake.Reset();
             CommitPending();
-            while (_queries.TryDequeue(out Action<ChatDatabase>? query))
+            while (_writes.TryDequeue(out Action<ChatDatabase>? write))
             {
-                RunSafely(() => query(_database), "A history search failed");
+                RunSafely(() => write(_database), "A write to the history file failed");
             }
 
             if (last)

@@ -62,7 +62,8 @@ public sealed partial class StorageTests
     [Test]
     public void Search_finds_the_rooms_messages_with_every_word_in_any_case_newest_first_and_nothing_else()
     {
-        using var server = TestServer.Start();
+        // Searches answer within milliseconds on their own thread, so bob's dozen commands come faster than the default rate allows; the rate is not what this tests.
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0 });
         using var alice = RawClient.Join(server.EndPoint, "alice");
         using var bob = RawClient.Join(server.EndPoint, "bob");
         foreach (string line in new[] { "the build is green", "lunch at noon", "Build failed again", "green tea", "un Café, ÉTIENNE?" })
@@ -125,6 +126,72 @@ public sealed partial class StorageTests
         }
 
         WaitUntilSearchable(bob, "stuck 29");
+    }
+
+    [Test]
+    public void A_slow_search_delays_no_commit_stops_in_time_is_one_per_user_and_ends_at_shutdown()
+    {
+        string directory = TestServer.NewDataDirectory();
+        using (TestServer.Start(new ServerOptions { DataDirectory = directory }))
+        {
+            // Makes the file.
+        }
+
+        // Long messages that every long word matches only at their very end: each substring test
+        // costs milliseconds (the search's worst case), so one search of them takes seconds.
+        FillRoom(Path.Combine(directory, "pollchat.db"), "#lobby", 60, new string('a', 30_000) + "b");
+        string slow = string.Join(' ', Enumerable.Range(0, 9).Select(i => new string('a', 90 + i) + "b")) + " nowhere";
+        var server = TestServer.Start(new ServerOptions { DataDirectory = directory, MessagesPerSecond = 0, HistoryOnJoin = 0 });
+        bool stopped = false;
+        try
+        {
+            using var alice = RawClient.Join(server.EndPoint, "alice");
+            using var bob = RawClient.Join(server.EndPoint, "bob");
+            var searching = Stopwatch.StartNew();
+            alice.Send("/search " + slow);
+            Thread.Sleep(200); // The search is under way.
+
+            // Honest messages reach the file at the writer's pace while the search runs.
+            for (int i = 0; i < 5; i++)
+            {
+                bob.Send($"honest {i}");
+                var committing = Stopwatch.StartNew();
+                WaitUntilInFile(server.DataFile, $"honest {i}", TimeSpan.FromSeconds(1.5));
+                TestContext.Out.WriteLine($"honest {i} committed in {committing.ElapsedMilliseconds} ms, {searching.ElapsedMilliseconds} ms into the search");
+            }
+
+            alice.Send("/search honest");
+            Assert.That(alice.ReadNotice("Your last search").Text, Is.EqualTo("Your last search is still running; wait for its answer before the next"));
+            Assert.That(alice.ReadNotice("No messages").Text, Is.EqualTo($"No messages in #lobby match '{slow}'"));
+            Assert.That(alice.ReadNotice("The search stopped").Text, Does.Match(@"^The search stopped after 2 s: it read only the newest \d+ messages of #lobby$"));
+            Assert.That(searching.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3.5)), "stopped at its time limit, give or take a substring test");
+            alice.Send("/search " + string.Join(' ', Enumerable.Range(0, 11).Select(i => $"w{i}")));
+            Assert.That(alice.ReadNotice("Search for").Text, Is.EqualTo("Search for at most 10 words of at most 100 characters each"));
+            alice.Send("/search " + new string('x', 101));
+            Assert.That(alice.ReadNotice("Search for").Text, Is.EqualTo("Search for at most 10 words of at most 100 characters each"));
+            alice.Send("/search honest 3");
+            Assert.That(alice.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'honest 3', newest first:"));
+
+            // Shutdown in the middle of a search: it is cancelled, not waited for.
+            alice.Send("/search " + slow);
+            Thread.Sleep(300);
+            alice.Dispose();
+            bob.Dispose();
+            var stopping = Stopwatch.StartNew();
+            server.Dispose();
+            stopped = true;
+            TestContext.Out.WriteLine($"stopped in {stopping.ElapsedMilliseconds} ms");
+            Assert.That(stopping.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1.5)));
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                server.Dispose();
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Test]
@@ -329,6 +396,46 @@ public sealed partial class StorageTests
         }
 
         throw new TimeoutException($"'{words}' was never found in the stored history");
+    }
+
+    /// <summary>Stores messages straight into a stopped server's file, as if said long ago: quicker than sending them.</summary>
+    private static void FillRoom(string file, string room, int count, string text, DateTimeOffset? sentAt = null, string sender = "filler")
+    {
+        using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+        connection.Open();
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO messages(room, sender, text, sent_at) VALUES ($room, $sender, $text, $at)";
+        insert.Parameters.AddWithValue("$room", room);
+        insert.Parameters.AddWithValue("$sender", sender);
+        insert.Parameters.AddWithValue("$text", text);
+        insert.Parameters.AddWithValue("$at", (sentAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+        for (int i = 0; i < count; i++)
+        {
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Polls the file itself (a connection of the test's own) until a message with this text is committed.</summary>
+    private static void WaitUntilInFile(string file, string text, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using SqliteCommand count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM messages WHERE text = $text";
+        count.Parameters.AddWithValue("$text", text);
+        while ((long)count.ExecuteScalar()! == 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"'{text}' was not in the history file within {timeout.TotalSeconds} s");
+            }
+
+            Thread.Sleep(20);
+        }
     }
 
     private static string[] ReadReplay(RawClient client, int count) =>
