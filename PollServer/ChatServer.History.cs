@@ -23,13 +23,16 @@ public sealed partial class ChatServer
     /// <summary>Longer than any word or address one looks for; a substring test costs up to the word's length per character of the message, so this bounds one test (to milliseconds).</summary>
     private const int MaxSearchWordChars = 100;
 
+    /// <summary>How an action's sender is stored and shown: "* alice".</summary>
+    private const string ActionPrefix = "* ";
+
     /// <summary>Clients with a search running or waiting (loop thread only): one each, so one user cannot fill the search queue.</summary>
     private readonly HashSet<ClientConnection> _searching = [];
 
     /// <summary>Before the loop: opens the file and fills the in-memory histories from it.</summary>
     private void OpenHistoryFile(string directory)
     {
-        _store = HistoryStore.Open(directory);
+        _store = HistoryStore.Open(directory, ReceiveBufferBytes, _options.MaxMessageBytes, ActionPrefix.Length + _options.MaxUsernameBytes, Room.MaxNameBytes);
         foreach (Account account in _store.LoadAccounts())
         {
             if (!_accounts.TryAdd(account.Name, account))
@@ -87,6 +90,44 @@ public sealed partial class ChatServer
         history = new RoomHistory();
         _histories.Add(roomName, history);
         return history;
+    }
+
+    /// <summary>
+    /// Loop thread: how much of <paramref name="wanted"/> may be received from a client so that
+    /// every message it could complete is sure to be stored; 0 while the history writer is
+    /// behind. A closing client's bytes are only read to be dropped, so it is always read.
+    /// </summary>
+    private int StorableReadBytes(ClientConnection client, int wanted, long now) =>
+        _store is null || client.State == ClientState.Closing
+            ? wanted
+            : _store.StorableReadBytes(client.Inbound.BufferedCount, client.Tls is not null, wanted, now);
+
+    /// <summary>Whether the frames a client has waiting (held back for the message rate) may be handed on now: all of them must fit in the history hand-off, as for a read.</summary>
+    private bool BufferedFramesStorable(ClientConnection client, long now) =>
+        _store is null || client.State == ClientState.Closing || _store.CanStoreBuffered(client.Inbound.BufferedCount, now);
+
+    /// <summary>Whether a client is left out of the read list because the history writer is behind (see <see cref="StorableReadBytes"/>).</summary>
+    private bool HeldForStorage(ClientConnection client) => _store is { ReadsHeld: true } && client.State != ClientState.Closing;
+
+    /// <summary>
+    /// Once per iteration: reads resume when the writer has caught up. Time spent not being read
+    /// does not count against a client's unfinished frame (nor is that check made meanwhile).
+    /// </summary>
+    private void ResumeReadsIfStorageCaughtUp(long now)
+    {
+        long held = _store?.ResumeReadsIfCaughtUp(now) ?? 0;
+        if (held == 0)
+        {
+            return;
+        }
+
+        foreach (ClientConnection client in _connections)
+        {
+            if (client.UnfinishedFrameSince != 0)
+            {
+                client.UnfinishedFrameSince += held;
+            }
+        }
     }
 
     /// <summary>A public message (or action) joins the room's history in memory and is handed to the file; neither allocates.</summary>
@@ -163,7 +204,7 @@ public sealed partial class ChatServer
         foreach (StoredMessage message in found)
         {
             string stamp = message.UtcTime.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-            string said = message.Sender.StartsWith("* ", StringComparison.Ordinal) ? $"{message.Sender} {message.Text}" : $"{message.Sender}: {message.Text}";
+            string said = message.Sender.StartsWith(ActionPrefix, StringComparison.Ordinal) ? $"{message.Sender} {message.Text}" : $"{message.Sender}: {message.Text}";
             SendNotice(client, $"[{stamp}] {said}", now);
         }
 

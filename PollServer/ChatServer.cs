@@ -59,6 +59,9 @@ public sealed partial class ChatServer : IDisposable
 
     private const int PresenceChangesBurst = 100;
 
+    /// <summary>How often frames held back for the message rate look again for room in the history hand-off while the writer is behind.</summary>
+    private const long StorageRetryMilliseconds = 50;
+
     /// <summary>Select takes microseconds in an int; waits are capped well below its overflow.</summary>
     private const int MaxSelectWaitMilliseconds = 60_000;
 
@@ -105,6 +108,7 @@ public sealed partial class ChatServer : IDisposable
     private Socket? _listener;
     private Socket? _tlsListener;
     private long _nextConnectionId;
+    private uint _readRotation;
     private bool _shuttingDown;
     private bool _stopped;
     private long _nextBufferSweep = Environment.TickCount64 + BufferSweepIntervalMilliseconds;
@@ -176,7 +180,7 @@ public sealed partial class ChatServer : IDisposable
             throw;
         }
 
-        _store?.Start();
+        _store?.Start(_wake.Wake);
         return LocalEndPoint ?? TlsEndPoint!;
     }
 
@@ -249,6 +253,7 @@ public sealed partial class ChatServer : IDisposable
             _stopped = _shuttingDown && _connections.Count == 0;
         }
 
+        _store?.LogStallIfAny(Environment.TickCount64);
         Log.Info("Stopped after relaying {Messages} messages", _counters.MessagesRelayed);
         Log.Info(StatsLine());
     }
@@ -291,6 +296,7 @@ public sealed partial class ChatServer : IDisposable
 
     private void BuildSelectLists(long now)
     {
+        ResumeReadsIfStorageCaughtUp(now);
         _readList.Clear();
         _writeList.Clear();
         _readList.Add(_wake.Socket);
@@ -306,7 +312,7 @@ public sealed partial class ChatServer : IDisposable
 
         foreach (ClientConnection client in _connections)
         {
-            if (client.ReadsPausedUntil <= now && !client.HeldBack)
+            if (client.ReadsPausedUntil <= now && !client.HeldBack && !HeldForStorage(client))
             {
                 _readList.Add(client.Socket);
             }
@@ -401,8 +407,12 @@ public sealed partial class ChatServer : IDisposable
 
     private void ReadReadyClients(long now)
     {
-        foreach (Socket socket in _readList)
+        // Each iteration starts one further along, so when the history writer lets only some reads through, they are not always the same clients'.
+        int count = _readList.Count;
+        int start = count == 0 ? 0 : (int)(_readRotation++ % (uint)count);
+        for (int i = 0; i < count; i++)
         {
+            Socket socket = _readList[(start + i) % count];
             if (_bySocket.TryGetValue(socket, out ClientConnection? client))
             {
                 try
@@ -485,7 +495,7 @@ public sealed partial class ChatServer : IDisposable
             SweepAddressLimits(now);
         }
 
-        if (now >= _nextUnfinishedFrameCheck)
+        if (now >= _nextUnfinishedFrameCheck && _store?.ReadsHeld != true)
         {
             _nextUnfinishedFrameCheck = now + UnfinishedFrameCheckInterval;
             DropClientsStuckMidFrame(now);
@@ -532,6 +542,12 @@ public sealed partial class ChatServer : IDisposable
         _readsPaused.RemoveRange(kept, _readsPaused.Count - kept);
         foreach (ClientConnection client in _resumedHeldBack)
         {
+            if (!BufferedFramesStorable(client, now))
+            {
+                PauseReadsUntil(client, now + StorageRetryMilliseconds); // The history writer is behind: its frames wait a little longer, unread.
+                continue;
+            }
+
             try
             {
                 DecodeFrames(client, ReadOnlySpan<byte>.Empty, now); // Holds it back again (and re-lists it) if frames still wait.
@@ -624,6 +640,12 @@ public sealed partial class ChatServer : IDisposable
         {
             PauseReads(client); // Not a read of zero bytes, which would look like the peer's FIN.
             return;
+        }
+
+        allowance = StorableReadBytes(client, allowance, now);
+        if (allowance == 0)
+        {
+            return; // The history writer is behind: no client is read until it catches up (BuildSelectLists leaves them out).
         }
 
         int received = client.Receive(_receiveBuffer.AsSpan(0, allowance), out SocketError error);

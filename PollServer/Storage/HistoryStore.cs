@@ -6,7 +6,10 @@ namespace PollChat.Server.Storage;
 
 /// <summary>
 /// Persistent room history, kept off the loop thread. The loop hands each public message to a
-/// <see cref="PersistRing"/> without allocating or waiting; a writer thread commits what has
+/// <see cref="PersistRing"/> without allocating or waiting, and reads a client only when what
+/// that read could carry is sure to fit in the ring (<see cref="StorableReadBytes"/>): when the
+/// writer falls behind, senders wait (TCP holds their bytes) instead of messages being dropped.
+/// A writer thread commits what has
 /// accumulated every <see cref="BatchMilliseconds"/> in one transaction (WAL), and the other
 /// writes (accounts, bans) in order with them. Searches never run on that thread: they have their
 /// own, with their own connection (<see cref="HistorySearches"/>), so no search delays a commit.
@@ -18,8 +21,17 @@ internal sealed class HistoryStore : IDisposable
     /// <summary>Messages wait at most this long for their commit; it bounds what kill -9 can lose, and makes one sync per batch, not per message.</summary>
     public const int BatchMilliseconds = 100;
 
-    /// <summary>Room for minutes of a busy server's messages should the disk stall; past it messages are not stored (counted and logged), never waited for.</summary>
-    private const int RingBytes = 8 * 1024 * 1024;
+    /// <summary>Room for minutes of a busy server's messages should the disk stall; past it clients are not read until the writer catches up.</summary>
+    private const int DefaultRingBytes = 8 * 1024 * 1024;
+
+    /// <summary>A read that the ring's room would cut below this is not worth a system call: the reads stop until the writer catches up instead.</summary>
+    private const int MinUsefulReadBytes = 4096;
+
+    /// <summary>
+    /// Reads held back less than this apart are one stall, logged once: under a load the disk
+    /// cannot keep up with, reads stop and resume with every batch the writer takes.
+    /// </summary>
+    private const long StallQuietMilliseconds = 5_000;
 
     /// <summary>At most this many messages go into one transaction, so a long backlog still commits in steps.</summary>
     private const int MaxBatch = 5000;
@@ -27,31 +39,57 @@ internal sealed class HistoryStore : IDisposable
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
     private readonly ChatDatabase _database;
-    private readonly PersistRing _ring = new(RingBytes);
+    private readonly ReadBound _bound;
+    private readonly PersistRing _ring;
     private readonly HistorySearches _searches;
     private readonly ConcurrentQueue<Action<ChatDatabase>> _writes = new();
     private readonly ManualResetEventSlim _wake = new();
     private readonly List<StoredMessage> _batch = [];
     private Thread? _writer;
+    private Action? _roomFreed;
     private volatile bool _stopping;
+
+    // Set by the loop while its reads are held back, so the writer wakes it once half the ring is free.
+    private volatile bool _loopWaiting;
+
+    // Loop thread only: the hold on reads and the stall it belongs to, for the log.
+    private long _heldSince;
+    private long _stallSince;
+    private long _lastHeldAt;
+    private int _holds;
+    private long _heldMilliseconds;
+    private long _messagesDuringStall;
     private bool _droppingLogged;
 
-    private HistoryStore(ChatDatabase database, HistorySearches searches)
+    private HistoryStore(ChatDatabase database, HistorySearches searches, ReadBound bound, int ringBytes)
     {
         _database = database;
         _searches = searches;
+        _bound = bound;
+        _ring = new PersistRing(ringBytes);
     }
 
     /// <summary>Messages the loop could not hand over because the writer was behind (loop thread only).</summary>
     public long NotStored { get; private set; }
 
-    /// <inheritdoc cref="ChatDatabase.Open"/>
-    public static HistoryStore Open(string directory)
+    /// <summary>Whether clients' reads are held back now because the writer is behind (loop thread).</summary>
+    public bool ReadsHeld => _heldSince != 0;
+
+    /// <summary>
+    /// Opens the file (see <see cref="ChatDatabase.Open"/>) with a ring sized so that one whole
+    /// read, <paramref name="maxReadBytes"/> plus a partly buffered frame plus what TLS may hold,
+    /// fits in half of it: reads resume at half full, so any client can then be read.
+    /// </summary>
+    /// <exception cref="DataDirectoryException">The directory or file cannot be used, with a sentence saying why.</exception>
+    public static HistoryStore Open(string directory, int maxReadBytes, int maxMessageBytes, int maxSenderBytes, int maxRoomBytes)
     {
+        var bound = new ReadBound(maxMessageBytes, maxSenderBytes, maxRoomBytes);
+        long wholeRead = bound.RingBytesFor(maxReadBytes + (long)Common.Framing.FrameHeader.Length + maxMessageBytes + ReadBound.TlsCarryBytes);
+        int ringBytes = (int)Math.Min(Array.MaxLength, Math.Max(DefaultRingBytes, 2 * wholeRead));
         ChatDatabase database = ChatDatabase.Open(directory);
         try
         {
-            return new(database, new HistorySearches(ChatDatabase.OpenForReading(directory)));
+            return new(database, new HistorySearches(ChatDatabase.OpenForReading(directory)), bound, ringBytes);
         }
         catch (SqliteException e)
         {
@@ -76,20 +114,25 @@ internal sealed class HistoryStore : IDisposable
         _wake.Set();
     }
 
-    /// <summary>Starts the writer and search threads.</summary>
-    public void Start()
+    /// <summary>Starts the writer and search threads; <paramref name="roomFreed"/> (called on the writer thread) wakes the loop when reads held back may resume.</summary>
+    public void Start(Action roomFreed)
     {
+        _roomFreed = roomFreed;
         _writer = new Thread(WriteUntilStopped) { IsBackground = true, Name = "history writer" };
         _writer.Start();
         _searches.Start();
     }
 
-    /// <summary>Loop thread: queues one public message for storage. Never blocks or allocates; a full ring drops it, logged once per run of drops.</summary>
+    /// <summary>
+    /// Loop thread: queues one public message for storage. Never blocks or allocates. It always
+    /// fits when the client was read within <see cref="StorableReadBytes"/>; should it not, it is
+    /// counted in <see cref="NotStored"/>, and logged once.
+    /// </summary>
     public void Append(DateTime utcTime, string room, string sender, ReadOnlySpan<byte> text)
     {
         if (_ring.TryWrite(new DateTimeOffset(utcTime).ToUnixTimeMilliseconds(), room, sender, text))
         {
-            _droppingLogged = false;
+            _messagesDuringStall++;
             return;
         }
 
@@ -97,8 +140,115 @@ internal sealed class HistoryStore : IDisposable
         if (!_droppingLogged)
         {
             _droppingLogged = true;
-            Log.Warn("The history writer is behind (disk slow or stalled): messages are relayed but not stored until it catches up");
+            Log.Error("A relayed message did not fit in the history hand-off and is not stored; history_not_stored counts such messages");
         }
+    }
+
+    /// <summary>
+    /// Loop thread: how many of <paramref name="wanted"/> bytes may be received from a client
+    /// that holds <paramref name="bufferedBytes"/> of an unfinished frame, so that every message
+    /// they could complete fits in the ring. 0 while reads are held back: once a read does not
+    /// fit, no client is read until the writer has emptied half the ring.
+    /// </summary>
+    public int StorableReadBytes(int bufferedBytes, bool tls, int wanted, long now)
+    {
+        if (_heldSince != 0)
+        {
+            return 0;
+        }
+
+        long allowed = _bound.InputFitting(_ring.FreeBytes) - bufferedBytes - (tls ? ReadBound.TlsCarryBytes : 0);
+        if (allowed >= wanted)
+        {
+            return wanted;
+        }
+
+        if (allowed >= MinUsefulReadBytes)
+        {
+            return (int)allowed;
+        }
+
+        HoldReads(now);
+        return 0;
+    }
+
+    /// <summary>
+    /// Loop thread: whether every message in <paramref name="bufferedBytes"/> already received
+    /// (frames held back for the message rate, handed on without a read) fits in the ring now;
+    /// if not, reads are held as for a read that does not fit.
+    /// </summary>
+    public bool CanStoreBuffered(int bufferedBytes, long now)
+    {
+        if (_heldSince != 0)
+        {
+            return false;
+        }
+
+        if (_bound.InputFitting(_ring.FreeBytes) >= bufferedBytes)
+        {
+            return true;
+        }
+
+        HoldReads(now);
+        return false;
+    }
+
+    /// <summary>
+    /// Loop thread, once per iteration: ends a hold once the writer has emptied half the ring,
+    /// returning how long it lasted (0 if there was none to end), and logs the end of a stall
+    /// once no read has been held back for <see cref="StallQuietMilliseconds"/>.
+    /// </summary>
+    public long ResumeReadsIfCaughtUp(long now)
+    {
+        long held = 0;
+        if (_heldSince != 0 && _ring.UsedBytes <= _ring.Capacity / 2)
+        {
+            held = Math.Max(1, now - _heldSince);
+            _heldMilliseconds += held;
+            _heldSince = 0;
+            _lastHeldAt = now;
+            _loopWaiting = false;
+        }
+
+        if (_stallSince != 0 && _heldSince == 0 && now - _lastHeldAt >= StallQuietMilliseconds)
+        {
+            LogStallEnd();
+        }
+
+        return held;
+    }
+
+    /// <summary>Loop thread, as it stops: a stall still open is logged now, so its figures are not lost.</summary>
+    public void LogStallIfAny(long now)
+    {
+        if (_stallSince != 0)
+        {
+            _lastHeldAt = _heldSince != 0 ? now : _lastHeldAt;
+            LogStallEnd();
+        }
+    }
+
+    private void HoldReads(long now)
+    {
+        _heldSince = now;
+        _holds++;
+        _loopWaiting = true;
+        _wake.Set(); // The writer commits at once instead of at its next interval.
+        if (_stallSince == 0)
+        {
+            _stallSince = now;
+            _holds = 1;
+            _heldMilliseconds = 0;
+            _messagesDuringStall = 0;
+            Log.Warn("The history writer is behind (disk slow or stalled): clients are not read until it catches up, so what they send waits and nothing is lost");
+        }
+    }
+
+    private void LogStallEnd()
+    {
+        Log.Info("The history writer caught up: over {Seconds:0.0} s, reads were held back {Holds} times, {HeldSeconds:0.0} s in all, while {Messages} messages were handed to it",
+            (_lastHeldAt - _stallSince) / 1000.0, _holds, _heldMilliseconds / 1000.0, _messagesDuringStall);
+        _stallSince = 0;
     }
 
     /// <inheritdoc cref="HistorySearches.TryQueue"/>
@@ -121,7 +271,11 @@ internal sealed class HistoryStore : IDisposable
         while (true)
         {
             bool last = _stopping;
-            _wake.Wait(BatchMilliseconds);
+            if (!_loopWaiting || _ring.UsedBytes == 0)
+            {
+                _wake.Wait(BatchMilliseconds); // While the loop waits for room, no pause between batches.
+            }
+
             _wake.Reset();
             CommitPending();
             while (_writes.TryDequeue(out Action<ChatDatabase>? write))
@@ -144,6 +298,11 @@ internal sealed class HistoryStore : IDisposable
             while (_batch.Count < MaxBatch && _ring.TryRead(out StoredMessage message))
             {
                 _batch.Add(message);
+            }
+
+            if (_loopWaiting && _ring.UsedBytes <= _ring.Capacity / 2)
+            {
+                _roomFreed?.Invoke(); // The loop resumes reading while this batch commits.
             }
 
             if (_batch.Count > 0)

@@ -9,10 +9,15 @@ namespace PollChat.Server.Storage;
 /// [length][unix ms][room length][room][sender length][sender][text]; a record never wraps, so
 /// the space left at the end is skipped (marked with length -1 when there is room for the mark).
 /// The producer publishes with a release write of its position, the consumer frees space with one
-/// of its own: each side reads the other's position with an acquire read.
+/// of its own: each side reads the other's position with an acquire read. Writes that total S
+/// bytes all succeed when <see cref="FreeBytes"/> was at least S plus one largest record (the
+/// most a wrap can skip): what the loop relies on to read a client only when what it sends fits.
 /// </summary>
 internal sealed class PersistRing(int capacity)
 {
+    /// <summary>What a record takes besides its room, sender and text: its length, its time, and the two strings' lengths.</summary>
+    public const int RecordOverheadBytes = LengthBytes + sizeof(long) + sizeof(ushort) + sizeof(ushort);
+
     private const int LengthBytes = sizeof(int);
     private const int WrapMark = -1;
 
@@ -20,12 +25,23 @@ internal sealed class PersistRing(int capacity)
     private long _written;
     private long _read;
 
+    public int Capacity => capacity;
+
+    /// <summary>Producer: the bytes free now. It only grows until the producer writes again: the consumer frees space, never takes it.</summary>
+    public long FreeBytes => capacity - (_written - Volatile.Read(ref _read));
+
+    /// <summary>Either side: the bytes written and not yet taken out (a snapshot; the other side may move it meanwhile).</summary>
+    public long UsedBytes => Volatile.Read(ref _written) - Volatile.Read(ref _read);
+
+    /// <summary>The bytes one message takes in the ring, given its parts' UTF-8 lengths.</summary>
+    public static int RecordBytes(int roomBytes, int senderBytes, int textBytes) => RecordOverheadBytes + roomBytes + senderBytes + textBytes;
+
     /// <summary>Producer: copies one message in. False, with nothing written, when the ring is full (the writer has fallen behind).</summary>
     public bool TryWrite(long unixMilliseconds, string room, string sender, ReadOnlySpan<byte> text)
     {
         int roomBytes = Encoding.UTF8.GetByteCount(room);
         int senderBytes = Encoding.UTF8.GetByteCount(sender);
-        int length = LengthBytes + sizeof(long) + sizeof(ushort) + roomBytes + sizeof(ushort) + senderBytes + text.Length;
+        int length = RecordBytes(roomBytes, senderBytes, text.Length);
         long written = _written;
         int offset = (int)(written % capacity);
         int tail = capacity - offset;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using PollChat.Common.Framing;
 using PollChat.Common.Protocol;
 using PollChat.Server;
 using PollChat.Tests.Support;
@@ -192,6 +193,73 @@ public sealed partial class StorageTests
 
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Test]
+    public void When_the_writer_is_behind_senders_wait_and_every_message_is_stored_with_one_warning()
+    {
+        const int Floods = 2;
+        const int PerFlood = 250; // 60 KB each: 30 MB in all, more than the hand-off, the writer's batch and the sockets' buffers hold.
+        const int Honest = 20;
+        string directory = TestServer.NewDataDirectory();
+        string file = Path.Combine(directory, "pollchat.db");
+        using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--message-rate", "0", "--byte-rate", "0", "--data-dir", directory))
+        {
+            var endPoint = new IPEndPoint(IPAddress.Loopback, server.WaitForListeningPort());
+            using RawClient alice = RawClient.Join(endPoint, "alice");
+            using RawClient bob = RawClient.Join(endPoint, "bob");
+            RawClient[] flooders = [.. Enumerable.Range(0, Floods).Select(i => RawClient.Join(endPoint, $"flood{i}"))];
+            byte[][] floods = new byte[Floods][];
+            for (int i = 0; i < Floods; i++)
+            {
+                flooders[i].Send($"/join #flood{i}"); // Alone in a room each, as in the measurement: stored, relayed to nobody.
+                flooders[i].ReadNotice("You are now in");
+                floods[i] = [.. Enumerable.Range(0, PerFlood).SelectMany(n => Frame.Encode($"flood{i} {n:D4} " + new string('x', 60_000)))];
+            }
+
+            try
+            {
+                using (var locker = new SqliteConnection($"Data Source={file};Pooling=False"))
+                {
+                    // Another connection holds the write lock: the writer's commit waits while the flood comes in.
+                    locker.Open();
+                    using SqliteCommand lockIt = locker.CreateCommand();
+                    lockIt.CommandText = "BEGIN EXCLUSIVE";
+                    lockIt.ExecuteNonQuery();
+                    Task[] sending = [.. Enumerable.Range(0, Floods).Select(i => Task.Run(() => flooders[i].SendBytes(floods[i])))];
+                    server.WaitForLine("The history writer is behind", TimeSpan.FromSeconds(30));
+                    for (int h = 0; h < Honest; h++)
+                    {
+                        alice.Send($"honest {h}"); // Waits in TCP, unread, with the rest.
+                    }
+
+                    Thread.Sleep(500);
+                    Assert.That(sending.Any(t => t.IsCompleted), Is.False, "the flooders are held back, not read and dropped");
+                    lockIt.CommandText = "ROLLBACK";
+                    lockIt.ExecuteNonQuery();
+                    Assert.That(Task.WaitAll(sending, TimeSpan.FromSeconds(60)), Is.True, "the floods are read once the writer catches up");
+                }
+
+                Assert.That(bob.ReadUntil(p => p.Text == $"honest {Honest - 1}", TimeSpan.FromSeconds(30)).Sender, Is.EqualTo("alice"));
+                WaitUntilStored(file, (Floods * PerFlood) + Honest, TimeSpan.FromSeconds(60));
+                server.Signal("USR1");
+                Assert.That(server.WaitForLine("Stats:"), Does.Contain(" history_not_stored=0 "));
+                server.Signal(RunningProcess.SigTerm);
+                Assert.That(server.WaitForExit(ExitTimeout), Is.Zero, server.Transcript);
+                Assert.That(Regex.Count(server.Transcript, "The history writer is behind"), Is.EqualTo(1), "one warning per stall");
+                Assert.That(Regex.Count(server.Transcript, "The history writer caught up: over "), Is.EqualTo(1), "and one line when it ends, with figures");
+                TestContext.Out.WriteLine(server.Transcript.Split('\n').First(l => l.Contains("caught up", StringComparison.Ordinal)));
+            }
+            finally
+            {
+                foreach (RawClient flooder in flooders)
+                {
+                    flooder.Dispose();
+                }
+            }
+        }
+
+        Directory.Delete(directory, recursive: true);
     }
 
     [Test]
@@ -436,6 +504,28 @@ public sealed partial class StorageTests
 
             Thread.Sleep(20);
         }
+    }
+
+    /// <summary>Polls the file until it holds this many messages in all.</summary>
+    private static void WaitUntilStored(string file, long messages, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using SqliteCommand count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM messages";
+        long stored;
+        while ((stored = (long)count.ExecuteScalar()!) < messages)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{stored} of {messages} messages in the history file after {timeout.TotalSeconds} s");
+            }
+
+            Thread.Sleep(50);
+        }
+
+        Assert.That(stored, Is.EqualTo(messages));
     }
 
     private static string[] ReadReplay(RawClient client, int count) =>
