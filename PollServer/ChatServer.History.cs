@@ -32,7 +32,8 @@ public sealed partial class ChatServer
     /// <summary>Before the loop: opens the file and fills the in-memory histories from it.</summary>
     private void OpenHistoryFile(string directory)
     {
-        _store = HistoryStore.Open(directory, ReceiveBufferBytes, _options.MaxMessageBytes, ActionPrefix.Length + _options.MaxUsernameBytes, Room.MaxNameBytes);
+        var retention = new RetentionPolicy(_options.HistoryDays > 0 ? TimeSpan.FromDays(_options.HistoryDays) : null, _options.HistoryMaxBytes);
+        _store = HistoryStore.Open(directory, retention, ReceiveBufferBytes, _options.MaxMessageBytes, ActionPrefix.Length + _options.MaxUsernameBytes, Room.MaxNameBytes);
         foreach (Account account in _store.LoadAccounts())
         {
             if (!_accounts.TryAdd(account.Name, account))

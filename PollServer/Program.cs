@@ -19,6 +19,8 @@ var messageBurst = new Option<int>("--message-burst") { Description = "Messages 
 var floodTimeout = new Option<double>("--flood-timeout") { Description = "Seconds a sender may be held back by the message rate without a break before it is dropped for flooding", DefaultValueFactory = _ => ServerOptions.DefaultFloodTimeout.TotalSeconds };
 var byteRate = new Option<int>("--byte-rate") { Description = "Bytes per second a connection may send, averaged; a faster sender is read only that fast (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultBytesPerSecond };
 var historyOnJoin = new Option<int>("--history") { Description = "Last messages of a room shown to whoever enters it (0: none)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryOnJoin };
+var historyDays = new Option<int>("--history-days") { Description = "Delete stored messages older than this many days (0: keep them however old)", DefaultValueFactory = _ => 0 };
+var historyMaxBytes = new Option<long>("--history-max-bytes") { Description = "What the history file's messages may take (text and 64 bytes each); past it the oldest go, those of anyone holding over a tenth first (0: no limit)", DefaultValueFactory = _ => ServerOptions.DefaultHistoryMaxBytes };
 var dataDir = new Option<string>("--data-dir") { Description = "Directory of the history file (pollchat.db), created on first run", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
 var tlsPort = new Option<int?>("--tls-port") { Description = "Also listen with TLS on this port (0 picks a free one); e.g. 9443" };
 var tlsOnly = new Option<bool>("--tls-only") { Description = "Listen with TLS only (needs --tls-port)" };
@@ -44,6 +46,14 @@ floodTimeout.Validators.Add(r =>
     if (r.GetValueOrDefault<double>() is not (>= 1 and <= 86_400))
     {
         r.AddError("--flood-timeout must be between 1 and 86400 seconds.");
+    }
+});
+AddRangeCheck(historyDays, 0, 36_500);
+historyMaxBytes.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<long>() is not 0 and < ServerOptions.MinHistoryMaxBytes)
+    {
+        r.AddError($"--history-max-bytes must be 0 (no limit) or at least {ServerOptions.MinHistoryMaxBytes}.");
     }
 });
 AddRangeCheck(maxTransfers, 1, 100);
@@ -96,7 +106,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, maxPerAddress, connectsPerMinute, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, historyDays, historyMaxBytes, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, maxPerAddress, connectsPerMinute, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -150,6 +160,8 @@ root.SetAction(result =>
         FloodTimeout = TimeSpan.FromSeconds(result.GetValue(floodTimeout)),
         BytesPerSecond = result.GetValue(byteRate),
         HistoryOnJoin = result.GetValue(historyOnJoin),
+        HistoryDays = result.GetValue(historyDays),
+        HistoryMaxBytes = result.GetValue(historyMaxBytes),
         DataDirectory = result.GetValue(dataDir),
         RequireLogin = result.GetValue(requireLogin),
         TlsPort = result.GetValue(tlsPort),

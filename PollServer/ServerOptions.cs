@@ -123,6 +123,22 @@ public sealed record ServerOptions
     /// <summary>The directory of the history file; null keeps history in memory only.</summary>
     public string? DataDirectory { get; init; } = DefaultDataDirectory;
 
+    /// <summary>
+    /// 1 GiB of history: years of a busy class or team (5,000 messages a day of about 200 bytes
+    /// count for about 1.3 MB), small beside any disk, and a flood at the byte rate fills it in
+    /// minutes and then only replaces itself instead of filling the disk.
+    /// </summary>
+    public const long DefaultHistoryMaxBytes = 1024L * 1024 * 1024;
+
+    /// <summary>Below this the file would hold a few thousand messages at most: less than a day of a busy room.</summary>
+    public const long MinHistoryMaxBytes = 1024 * 1024;
+
+    /// <summary>Messages older than this many days are deleted from the history file; 0 keeps them however old (the byte limit still applies).</summary>
+    public int HistoryDays { get; init; }
+
+    /// <summary>What the history file's messages may count for (text and 64 bytes each); past it the oldest go, a heavy author's first; 0 for no limit.</summary>
+    public long HistoryMaxBytes { get; init; } = DefaultHistoryMaxBytes;
+
     /// <summary>Joins and leaves are announced only while at most this many users are online.</summary>
     public int AnnounceLimit { get; init; } = DefaultAnnounceLimit;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace PollChat.Server.Storage;
@@ -47,9 +48,34 @@ internal sealed class ChatDatabase : IDisposable
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL);
         """,
+        // Who said each message (an action's "* alice" is alice's), and what each author's messages take: the retention's per-user budget.
+        $"""
+        ALTER TABLE messages ADD COLUMN author TEXT NOT NULL DEFAULT '' COLLATE NOCASE;
+        UPDATE messages SET author = CASE WHEN substr(sender, 1, 2) = '* ' THEN substr(sender, 3) ELSE sender END;
+        CREATE INDEX messages_by_author ON messages(author, id);
+        CREATE TABLE authors(
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            bytes INTEGER NOT NULL);
+        INSERT INTO authors(name, bytes) SELECT author, SUM({SizeSql}) FROM messages GROUP BY author;
+        """,
     ];
 
+    /// <summary>
+    /// What a message counts for against the retention's byte limit, besides its text: its room,
+    /// sender and time, the row's header, and its entries in the two indexes, for short names.
+    /// </summary>
+    public const int RowOverheadBytes = 64;
+
+    /// <summary>A message's size for the retention, in SQL: the same sum as <see cref="SizeOf"/>.</summary>
+    private const string SizeSql = "length(CAST(text AS BLOB)) + 64";
+
+    /// <summary>At most this many rows are deleted per statement: a few milliseconds, so commits never wait long behind a deletion.</summary>
+    public const int DeleteBatchRows = 1000;
+
     private readonly SqliteConnection _connection;
+
+    // Reused by Insert and DeleteOldest (writer thread): each author's bytes in the batch at hand. Ordinal: SQLite's NOCASE merges what differs in ASCII case only.
+    private readonly Dictionary<string, long> _bytesByAuthor = new(StringComparer.Ordinal);
 
     private ChatDatabase(SqliteConnection connection) => _connection = connection;
 
@@ -127,26 +153,132 @@ internal sealed class ChatDatabase : IDisposable
     /// </summary>
     public void Interrupt() => SQLitePCL.raw.sqlite3_interrupt(_connection.Handle);
 
-    /// <summary>Stores messages in one transaction: one commit, one sync, for the whole batch.</summary>
-    public void Insert(IReadOnlyList<StoredMessage> messages)
+    /// <summary>
+    /// Stores messages in one transaction: one commit, one sync, for the whole batch, with what
+    /// each author's messages take. Returns the bytes they count for (see <see cref="SizeOf"/>).
+    /// </summary>
+    public long Insert(IReadOnlyList<StoredMessage> messages)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction();
         using SqliteCommand insert = _connection.CreateCommand();
-        insert.CommandText = "INSERT INTO messages(room, sender, text, sent_at) VALUES ($room, $sender, $text, $sent_at)";
+        insert.CommandText = "INSERT INTO messages(room, sender, author, text, sent_at) VALUES ($room, $sender, $author, $text, $sent_at)";
         SqliteParameter room = insert.Parameters.Add("$room", SqliteType.Text);
         SqliteParameter sender = insert.Parameters.Add("$sender", SqliteType.Text);
+        SqliteParameter author = insert.Parameters.Add("$author", SqliteType.Text);
         SqliteParameter text = insert.Parameters.Add("$text", SqliteType.Text);
         SqliteParameter sentAt = insert.Parameters.Add("$sent_at", SqliteType.Integer);
+        _bytesByAuthor.Clear();
+        long added = 0;
         foreach (StoredMessage message in messages)
         {
+            string who = AuthorOf(message.Sender);
+            long size = SizeOf(message.Text);
             room.Value = message.Room;
             sender.Value = message.Sender;
+            author.Value = who;
             text.Value = message.Text;
             sentAt.Value = new DateTimeOffset(message.UtcTime).ToUnixTimeMilliseconds();
             insert.ExecuteNonQuery();
+            _bytesByAuthor[who] = _bytesByAuthor.GetValueOrDefault(who) + size;
+            added += size;
         }
 
+        AddToAuthors(transaction, 1);
         transaction.Commit();
+        return added;
+    }
+
+    /// <summary>What one message counts for against the retention's byte limit: its text in UTF-8 and <see cref="RowOverheadBytes"/>.</summary>
+    public static long SizeOf(string text) => Encoding.UTF8.GetByteCount(text) + RowOverheadBytes;
+
+    /// <summary>Whose message it is: "* alice" (an action) is alice's.</summary>
+    public static string AuthorOf(string sender) => sender.StartsWith("* ", StringComparison.Ordinal) ? sender[2..] : sender;
+
+    /// <summary>What all stored messages count for against the retention's byte limit.</summary>
+    public long TotalBytes() => Scalar(_connection, "SELECT coalesce(SUM(bytes), 0) FROM authors");
+
+    /// <summary>The author whose messages take the most, and how much; null when there are none.</summary>
+    public (string Name, long Bytes)? LargestAuthor()
+    {
+        using SqliteCommand largest = _connection.CreateCommand();
+        largest.CommandText = "SELECT name, bytes FROM authors ORDER BY bytes DESC LIMIT 1";
+        using SqliteDataReader reader = largest.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : null;
+    }
+
+    /// <summary>
+    /// Deletes, in one transaction, the oldest messages (of <paramref name="author"/> only, if
+    /// given), no more than <see cref="DeleteBatchRows"/> and no more than it takes to free
+    /// <paramref name="bytes"/>, and of those only the ones sent before
+    /// <paramref name="sentBeforeUnixMs"/>, if given. Returns how many, and the bytes they counted for.
+    /// </summary>
+    public (int Rows, long Bytes) DeleteOldest(long bytes, string? author = null, long? sentBeforeUnixMs = null)
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction();
+        using SqliteCommand delete = _connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = $"""
+            WITH oldest AS (SELECT id, {SizeSql} AS size FROM messages {(author is null ? "" : "WHERE author = $author")} ORDER BY id LIMIT $rows),
+                 counted AS (SELECT id, SUM(size) OVER (ORDER BY id) - size AS before FROM oldest)
+            DELETE FROM messages WHERE id IN (SELECT id FROM counted WHERE before < $bytes){(sentBeforeUnixMs is null ? "" : " AND sent_at < $before")}
+            RETURNING author, {SizeSql}
+            """;
+        delete.Parameters.AddWithValue("$rows", DeleteBatchRows);
+        delete.Parameters.AddWithValue("$bytes", bytes);
+        if (author is not null)
+        {
+            delete.Parameters.AddWithValue("$author", author);
+        }
+
+        if (sentBeforeUnixMs is { } before)
+        {
+            delete.Parameters.AddWithValue("$before", before);
+        }
+
+        _bytesByAuthor.Clear();
+        int rows = 0;
+        long freed = 0;
+        using (SqliteDataReader reader = delete.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                string who = reader.GetString(0);
+                long size = reader.GetInt64(1);
+                _bytesByAuthor[who] = _bytesByAuthor.GetValueOrDefault(who) + size;
+                rows++;
+                freed += size;
+            }
+        }
+
+        AddToAuthors(transaction, -1);
+        transaction.Commit();
+        return (rows, freed);
+    }
+
+    /// <summary>Adds (sign 1) or takes away (sign -1) what <see cref="_bytesByAuthor"/> holds to the authors' totals; an author left with nothing is removed.</summary>
+    private void AddToAuthors(SqliteTransaction transaction, int sign)
+    {
+        if (_bytesByAuthor.Count == 0)
+        {
+            return;
+        }
+
+        using SqliteCommand add = _connection.CreateCommand();
+        add.Transaction = transaction;
+        add.CommandText = "INSERT INTO authors(name, bytes) VALUES ($name, $bytes) ON CONFLICT(name) DO UPDATE SET bytes = bytes + excluded.bytes";
+        SqliteParameter name = add.Parameters.Add("$name", SqliteType.Text);
+        SqliteParameter bytes = add.Parameters.Add("$bytes", SqliteType.Integer);
+        foreach ((string who, long size) in _bytesByAuthor)
+        {
+            name.Value = who;
+            bytes.Value = sign * size;
+            add.ExecuteNonQuery();
+        }
+
+        if (sign < 0)
+        {
+            Execute(_connection, "DELETE FROM authors WHERE bytes <= 0", transaction);
+        }
     }
 
     /// <summary>The last <paramref name="perRoom"/> messages of each of the <paramref name="rooms"/> rooms that spoke last, oldest first within a room.</summary>

@@ -36,9 +36,23 @@ internal sealed class HistoryStore : IDisposable
     /// <summary>At most this many messages go into one transaction, so a long backlog still commits in steps.</summary>
     private const int MaxBatch = 5000;
 
+    /// <summary>
+    /// When the history is over its byte limit, an author whose messages take more than this
+    /// share of it loses their oldest first: one user, or one flood, cannot push everyone
+    /// else's history out alone. A tenth leaves room for a handful of the most active people.
+    /// </summary>
+    public const int MaxAuthorSharePercent = 10;
+
+    /// <summary>Messages past --history-days are looked for this often when nothing is being stored (and after every commit otherwise): an expiry a minute late is still on the right day.</summary>
+    private const long AgeCheckMilliseconds = 60_000;
+
+    /// <summary>Deletions are summed into one log line at most this often, however many small batches they took.</summary>
+    private const long RetentionLogMilliseconds = 60_000;
+
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
     private readonly ChatDatabase _database;
+    private readonly RetentionPolicy _retention;
     private readonly ReadBound _bound;
     private readonly PersistRing _ring;
     private readonly HistorySearches _searches;
@@ -47,6 +61,14 @@ internal sealed class HistoryStore : IDisposable
     private readonly List<StoredMessage> _batch = [];
     private Thread? _writer;
     private Action? _roomFreed;
+
+    // Writer thread only: what the stored messages count for (see ChatDatabase.SizeOf), and the retention's bookkeeping.
+    private long _storedBytes;
+    private long _nextAgeCheck;
+    private long _nextRetentionLog;
+    private long _expiredSinceLog;
+    private long _evictedSinceLog;
+    private long _evictedOverShareSinceLog;
     private volatile bool _stopping;
 
     // Set by the loop while its reads are held back, so the writer wakes it once half the ring is free.
@@ -61,9 +83,10 @@ internal sealed class HistoryStore : IDisposable
     private long _messagesDuringStall;
     private bool _droppingLogged;
 
-    private HistoryStore(ChatDatabase database, HistorySearches searches, ReadBound bound, int ringBytes)
+    private HistoryStore(ChatDatabase database, HistorySearches searches, RetentionPolicy retention, ReadBound bound, int ringBytes)
     {
         _database = database;
+        _retention = retention;
         _searches = searches;
         _bound = bound;
         _ring = new PersistRing(ringBytes);
@@ -81,7 +104,7 @@ internal sealed class HistoryStore : IDisposable
     /// fits in half of it: reads resume at half full, so any client can then be read.
     /// </summary>
     /// <exception cref="DataDirectoryException">The directory or file cannot be used, with a sentence saying why.</exception>
-    public static HistoryStore Open(string directory, int maxReadBytes, int maxMessageBytes, int maxSenderBytes, int maxRoomBytes)
+    public static HistoryStore Open(string directory, RetentionPolicy retention, int maxReadBytes, int maxMessageBytes, int maxSenderBytes, int maxRoomBytes)
     {
         var bound = new ReadBound(maxMessageBytes, maxSenderBytes, maxRoomBytes);
         long wholeRead = bound.RingBytesFor(maxReadBytes + (long)Common.Framing.FrameHeader.Length + maxMessageBytes + ReadBound.TlsCarryBytes);
@@ -89,7 +112,7 @@ internal sealed class HistoryStore : IDisposable
         ChatDatabase database = ChatDatabase.Open(directory);
         try
         {
-            return new(database, new HistorySearches(ChatDatabase.OpenForReading(directory)), bound, ringBytes);
+            return new(database, new HistorySearches(ChatDatabase.OpenForReading(directory)), retention, bound, ringBytes);
         }
         catch (SqliteException e)
         {
@@ -268,6 +291,7 @@ internal sealed class HistoryStore : IDisposable
 
     private void WriteUntilStopped()
     {
+        RunSafely(() => _storedBytes = _database.TotalBytes(), "Reading the history's size failed");
         while (true)
         {
             bool last = _stopping;
@@ -277,21 +301,116 @@ internal sealed class HistoryStore : IDisposable
             }
 
             _wake.Reset();
-            CommitPending();
-            while (_writes.TryDequeue(out Action<ChatDatabase>? write))
-            {
-                RunSafely(() => write(_database), "A write to the history file failed");
-            }
-
+            bool stored = CommitPending();
+            RunWrites();
             if (last)
             {
+                LogRetention(force: true);
                 return;
             }
+
+            ApplyRetention(stored);
         }
     }
 
-    private void CommitPending()
+    private void RunWrites()
     {
+        while (_writes.TryDequeue(out Action<ChatDatabase>? write))
+        {
+            RunSafely(() => write(_database), "A write to the history file failed");
+        }
+    }
+
+    /// <summary>
+    /// Deletes what is past --history-days, then, while the history is over --history-max-bytes,
+    /// the oldest messages of whoever holds more than <see cref="MaxAuthorSharePercent"/> of it,
+    /// or else the oldest of all. One small batch at a time, with the messages that came in
+    /// meanwhile committed between batches, so a deletion never holds a commit for long.
+    /// </summary>
+    private void ApplyRetention(bool stored)
+    {
+        long now = Environment.TickCount64;
+        bool checkAge = _retention.MaxAge is not null && (stored || now >= _nextAgeCheck);
+        if (checkAge)
+        {
+            _nextAgeCheck = now + AgeCheckMilliseconds;
+        }
+
+        while (!_stopping && (checkAge || OverMaxBytes()))
+        {
+            int deleted = 0;
+            RunSafely(() => deleted = DeleteOneBatch(ref checkAge), "Deleting old history failed");
+            if (deleted == 0)
+            {
+                break;
+            }
+
+            CommitPending();
+            RunWrites();
+        }
+
+        LogRetention(force: false);
+    }
+
+    private bool OverMaxBytes() => _retention.MaxBytes > 0 && _storedBytes > _retention.MaxBytes;
+
+    private int DeleteOneBatch(ref bool checkAge)
+    {
+        if (checkAge)
+        {
+            long before = DateTimeOffset.UtcNow.Subtract(_retention.MaxAge!.Value).ToUnixTimeMilliseconds();
+            (int rows, long bytes) = _database.DeleteOldest(long.MaxValue, sentBeforeUnixMs: before);
+            _storedBytes -= bytes;
+            _expiredSinceLog += rows;
+            if (rows > 0)
+            {
+                return rows;
+            }
+
+            checkAge = false;
+        }
+
+        if (!OverMaxBytes())
+        {
+            return 0;
+        }
+
+        long excess = _storedBytes - _retention.MaxBytes;
+        if (_database.LargestAuthor() is { } largest && largest.Bytes * 100 > _storedBytes * MaxAuthorSharePercent)
+        {
+            (int rows, long bytes) = _database.DeleteOldest(excess, author: largest.Name);
+            _storedBytes -= bytes;
+            _evictedOverShareSinceLog += rows;
+            if (rows > 0)
+            {
+                return rows;
+            }
+        }
+
+        (int oldestRows, long oldestBytes) = _database.DeleteOldest(excess);
+        _storedBytes -= oldestBytes;
+        _evictedSinceLog += oldestRows;
+        return oldestRows;
+    }
+
+    private void LogRetention(bool force)
+    {
+        long now = Environment.TickCount64;
+        if (_expiredSinceLog + _evictedSinceLog + _evictedOverShareSinceLog == 0 || (!force && now < _nextRetentionLog))
+        {
+            return;
+        }
+
+        Log.Info("History retention deleted {Expired} messages older than {Days} days, {OverShare} of authors over {Share}% of the history and {Oldest} more of the oldest to stay within {MaxBytes} bytes; it now holds {Bytes} bytes",
+            _expiredSinceLog, _retention.MaxAge?.TotalDays ?? 0, _evictedOverShareSinceLog, MaxAuthorSharePercent, _evictedSinceLog, _retention.MaxBytes, _storedBytes);
+        _expiredSinceLog = _evictedSinceLog = _evictedOverShareSinceLog = 0;
+        _nextRetentionLog = now + RetentionLogMilliseconds;
+    }
+
+    /// <summary>Commits everything in the ring, in batches; returns whether anything was stored.</summary>
+    private bool CommitPending()
+    {
+        bool stored = false;
         do
         {
             _batch.Clear();
@@ -307,10 +426,12 @@ internal sealed class HistoryStore : IDisposable
 
             if (_batch.Count > 0)
             {
-                RunSafely(() => _database.Insert(_batch), $"Storing {_batch.Count} messages failed; they are relayed but not in the stored history");
+                stored = true;
+                RunSafely(() => _storedBytes += _database.Insert(_batch), $"Storing {_batch.Count} messages failed; they are relayed but not in the stored history");
             }
         }
         while (_batch.Count == MaxBatch);
+        return stored;
     }
 
     /// <summary>A disk error, or any failure, costs the stored history, never the chat or the writer: it is logged and the writer carries on.</summary>
@@ -330,3 +451,6 @@ internal sealed class HistoryStore : IDisposable
         }
     }
 }
+
+/// <summary>How long and how much history the file keeps: messages older than <see cref="MaxAge"/> (null: any age), and at most <see cref="MaxBytes"/> of messages as <see cref="ChatDatabase.SizeOf"/> counts them (0: no limit).</summary>
+internal sealed record RetentionPolicy(TimeSpan? MaxAge, long MaxBytes);

@@ -93,7 +93,7 @@ public sealed class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--max-per-address", "--connects-per-minute", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--history-days", "--history-max-bytes", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--max-per-address", "--connects-per-minute", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }

@@ -263,6 +263,75 @@ public sealed partial class StorageTests
     }
 
     [Test]
+    public void Past_history_max_bytes_a_flooders_oldest_messages_go_and_everyone_elses_stay()
+    {
+        const long MaxBytes = 2 * 1024 * 1024;
+        using var server = TestServer.Start(new ServerOptions { HistoryMaxBytes = MaxBytes, MessagesPerSecond = 0, BytesPerSecond = 0 });
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var mallory = RawClient.Join(server.EndPoint, "mallory");
+        for (int i = 0; i < 5; i++)
+        {
+            alice.Send($"keep me {i}");
+            carol.Send($"carol's long one {i} " + new string('c', 60_000)); // 300 KB: more than a tenth of the limit, yet far less than mallory.
+        }
+
+        WaitUntilInFile(server.DataFile, "keep me 4", RawClient.DefaultTimeout);
+        mallory.Send("/join #flood");
+        mallory.ReadNotice("You are now in");
+        const int Flood = 150; // 9 MB: four and a half times the limit.
+        mallory.SendBytes([.. Enumerable.Range(0, Flood).SelectMany(n => Frame.Encode($"flood {n:D3} " + new string('x', 60_000)))]);
+        WaitUntilInFile(server.DataFile, $"flood {Flood - 1:D3} " + new string('x', 60_000), TimeSpan.FromSeconds(30));
+
+        // The writer deletes right after the commit; the last flood message may be seen in between.
+        DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
+        while (Query(server.DataFile, "SELECT coalesce(SUM(bytes), 0) FROM authors") > MaxBytes && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
+        long counted = Query(server.DataFile, "SELECT SUM(length(CAST(text AS BLOB)) + 64) FROM messages");
+        TestContext.Out.WriteLine($"messages count for {counted} bytes; the file is {new FileInfo(server.DataFile).Length} bytes, its pages in use {Query(server.DataFile, "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())") * Query(server.DataFile, "SELECT page_size FROM pragma_page_size()")}");
+        Assert.That(counted, Is.LessThanOrEqualTo(MaxBytes));
+        Assert.That(Query(server.DataFile, "SELECT SUM(bytes) FROM authors"), Is.EqualTo(counted), "the per-author totals add up to what is stored");
+        Assert.That(Query(server.DataFile, "SELECT count(*) FROM messages WHERE author = 'alice'"), Is.EqualTo(5), "alice keeps all she said");
+        Assert.That(Query(server.DataFile, "SELECT count(*) FROM messages WHERE author = 'carol'"), Is.EqualTo(5), "so does carol, over a tenth herself, while mallory holds more");
+        Assert.That(Query(server.DataFile, "SELECT count(*) FROM messages WHERE text LIKE 'flood 000 %'"), Is.Zero, "mallory's oldest went");
+        Assert.That(Query(server.DataFile, "SELECT count(*) FROM messages WHERE author = 'mallory'"), Is.InRange(20, Flood - 1), "and only as many as it took");
+    }
+
+    [Test]
+    public void Messages_older_than_history_days_are_deleted_and_newer_ones_kept()
+    {
+        string directory = TestServer.NewDataDirectory();
+        using (TestServer.Start(new ServerOptions { DataDirectory = directory }))
+        {
+            // Makes the file.
+        }
+
+        string file = Path.Combine(directory, "pollchat.db");
+        FillRoom(file, "#lobby", 2500, "from ten days ago", DateTimeOffset.UtcNow.AddDays(-10), sender: "old");
+        FillRoom(file, "#lobby", 3, "from six days ago", DateTimeOffset.UtcNow.AddDays(-6), sender: "recent");
+        try
+        {
+            using var server = TestServer.Start(new ServerOptions { DataDirectory = directory, HistoryDays = 7 });
+            DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
+            while (Query(file, "SELECT count(*) FROM messages WHERE text = 'from ten days ago'") > 0 && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+
+            Assert.That(Query(file, "SELECT count(*) FROM messages WHERE text = 'from ten days ago'"), Is.Zero, "2,500 messages, more than one deletion batch");
+            Assert.That(Query(file, "SELECT count(*) FROM messages WHERE text = 'from six days ago'"), Is.EqualTo(3));
+            Assert.That(Query(file, "SELECT count(*) FROM authors WHERE name = 'old'"), Is.Zero, "an author with nothing left is forgotten");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
     public void After_kill_9_the_file_is_intact_the_server_starts_and_keeps_a_prefix_of_what_was_said()
     {
         string directory = TestServer.NewDataDirectory();
@@ -398,7 +467,7 @@ public sealed partial class StorageTests
         using RunningProcess server = RunningProcess.Server("--port", "0", "--data-dir", directory);
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.EqualTo(4));
-        Assert.That(server.Transcript, Does.Contain("pollchat.db has schema version 99, newer than this PollServer's 3; use the newer PollServer"));
+        Assert.That(server.Transcript, Does.Contain("pollchat.db has schema version 99, newer than this PollServer's 4; use the newer PollServer"));
         Directory.Delete(directory, recursive: true);
     }
 
@@ -439,7 +508,9 @@ public sealed partial class StorageTests
             check.Open();
             using SqliteCommand version = check.CreateCommand();
             version.CommandText = "PRAGMA user_version";
-            Assert.That(version.ExecuteScalar(), Is.EqualTo(3));
+            Assert.That(version.ExecuteScalar(), Is.EqualTo(4));
+            version.CommandText = "SELECT author || ' ' || (SELECT bytes FROM authors WHERE name = 'alice') FROM messages";
+            Assert.That(version.ExecuteScalar(), Is.EqualTo($"alice {"from an older server".Length + 64}"), "each message's author, and what each author's messages take, came with the migration");
         }
         finally
         {
@@ -466,14 +537,14 @@ public sealed partial class StorageTests
         throw new TimeoutException($"'{words}' was never found in the stored history");
     }
 
-    /// <summary>Stores messages straight into a stopped server's file, as if said long ago: quicker than sending them.</summary>
+    /// <summary>Stores messages straight into a stopped server's file, as if said long ago (with what the author's messages take, as the server counts it): quicker than sending them.</summary>
     private static void FillRoom(string file, string room, int count, string text, DateTimeOffset? sentAt = null, string sender = "filler")
     {
         using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
         connection.Open();
         using SqliteTransaction transaction = connection.BeginTransaction();
         using SqliteCommand insert = connection.CreateCommand();
-        insert.CommandText = "INSERT INTO messages(room, sender, text, sent_at) VALUES ($room, $sender, $text, $at)";
+        insert.CommandText = "INSERT INTO messages(room, sender, author, text, sent_at) VALUES ($room, $sender, $sender, $text, $at)";
         insert.Parameters.AddWithValue("$room", room);
         insert.Parameters.AddWithValue("$sender", sender);
         insert.Parameters.AddWithValue("$text", text);
@@ -483,7 +554,20 @@ public sealed partial class StorageTests
             insert.ExecuteNonQuery();
         }
 
+        insert.CommandText = "INSERT INTO authors(name, bytes) VALUES ($sender, $bytes) ON CONFLICT(name) DO UPDATE SET bytes = bytes + excluded.bytes";
+        insert.Parameters.AddWithValue("$bytes", count * (System.Text.Encoding.UTF8.GetByteCount(text) + 64));
+        insert.ExecuteNonQuery();
         transaction.Commit();
+    }
+
+    /// <summary>One number from the file, read with a connection of the test's own.</summary>
+    private static long Query(string file, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>Polls the file itself (a connection of the test's own) until a message with this text is committed.</summary>
@@ -499,7 +583,7 @@ public sealed partial class StorageTests
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"'{text}' was not in the history file within {timeout.TotalSeconds} s");
+                throw new TimeoutException($"'{text[..Math.Min(text.Length, 40)]}' was not in the history file within {timeout.TotalSeconds} s");
             }
 
             Thread.Sleep(20);
