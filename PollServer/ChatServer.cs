@@ -504,7 +504,8 @@ public sealed partial class ChatServer : IDisposable
         UnlistResumedReads(now);
         DropLateLogins(now);
         EndStaleTransfers(now);
-        while (_nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
+        // Not while reads are held for the history writer: a name sent meanwhile is read as soon as they resume.
+        while (_store?.ReadsHeld != true && _nameDeadlines.TryPeek(out ClientConnection? client) && (client.State != ClientState.AwaitingName || client.NameDeadline <= now))
         {
             _nameDeadlines.Dequeue();
             if (client.State == ClientState.AwaitingName)

@@ -203,7 +203,7 @@ public sealed partial class StorageTests
         const int Honest = 20;
         string directory = TestServer.NewDataDirectory();
         string file = Path.Combine(directory, "pollchat.db");
-        using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--message-rate", "0", "--byte-rate", "0", "--data-dir", directory))
+        using (RunningProcess server = RunningProcess.Server("--port", "0", "--host", "127.0.0.1", "--message-rate", "0", "--byte-rate", "0", "--name-timeout", "1", "--data-dir", directory))
         {
             var endPoint = new IPEndPoint(IPAddress.Loopback, server.WaitForListeningPort());
             using RawClient alice = RawClient.Join(endPoint, "alice");
@@ -233,11 +233,14 @@ public sealed partial class StorageTests
                         alice.Send($"honest {h}"); // Waits in TCP, unread, with the rest.
                     }
 
-                    Thread.Sleep(500);
+                    using RawClient dave = RawClient.Connect(endPoint);
+                    dave.Send("dave"); // Not read before the 1 s name timeout, through no fault of dave's.
+                    Thread.Sleep(1500);
                     Assert.That(sending.Any(t => t.IsCompleted), Is.False, "the flooders are held back, not read and dropped");
                     lockIt.CommandText = "ROLLBACK";
                     lockIt.ExecuteNonQuery();
                     Assert.That(Task.WaitAll(sending, TimeSpan.FromSeconds(60)), Is.True, "the floods are read once the writer catches up");
+                    Assert.That(dave.ReadPair(TimeSpan.FromSeconds(30)).Text, Does.StartWith("Welcome, dave!"));
                 }
 
                 Assert.That(bob.ReadUntil(p => p.Text == $"honest {Honest - 1}", TimeSpan.FromSeconds(30)).Sender, Is.EqualTo("alice"));
