@@ -57,7 +57,7 @@ public sealed partial class ChatServer
         }
 
         long length = FileTransferProtocol.DecodedLength(base64);
-        string? problem = length <= 0 || length > FileTransferProtocol.ChunkBytes ? $"a data frame holds 1 to {FileTransferProtocol.ChunkBytes} bytes of base64-encoded data"
+        string? problem = length <= 0 || length > FileTransferProtocol.ChunkBytes ? $"a data frame holds 1 to {FileTransferProtocol.ChunkBytes} bytes in standard base64 and nothing else"
             : offset != transfer.Relayed ? $"data for byte {offset} came when byte {transfer.Relayed} was next"
             : transfer.Relayed + length > transfer.Size ? "more data than the size offered"
             : transfer.Relayed + length - transfer.Acked > FileTransferProtocol.WindowBytes ? $"more than {FileTransferProtocol.WindowBytes} bytes unacknowledged"
@@ -68,7 +68,14 @@ public sealed partial class ChatServer
             return;
         }
 
+        // A whole chunk, or the file's last bytes, is free; a shorter one multiplies the frames (and the acknowledgements) per byte, so it costs a message.
+        if (length < FileTransferProtocol.ChunkBytes && transfer.Relayed + length < transfer.Size)
+        {
+            ChargeAsMessage(client);
+        }
+
         transfer.Relayed += length;
+        transfer.AcksOwed++;
         transfer.LastActivity = now;
         _counters.FileBytesRelayed += length;
         client.Bytes.Refund(Frame.EncodedLength(payload.Length), _options.ByteBurst);
@@ -84,12 +91,21 @@ public sealed partial class ChatServer
             return;
         }
 
-        if (offset < transfer.Acked || offset > transfer.Relayed)
+        // An acknowledgement moves forward or it says nothing: a repeat or a step back is never relayed (it was the flood that overflowed a sender).
+        if (offset <= transfer.Acked || offset > transfer.Relayed)
         {
-            EndTransfer(transfer, $"failed: protocol error from {client.Name}: acknowledged byte {offset} of {transfer.Relayed} sent", now);
+            EndTransfer(transfer, offset <= transfer.Acked
+                ? $"failed: protocol error from {client.Name}: an acknowledgement of byte {offset} does not move forward from byte {transfer.Acked}"
+                : $"failed: protocol error from {client.Name}: acknowledged byte {offset} of {transfer.Relayed} sent", now);
             return;
         }
 
+        if (transfer.AcksOwed == 0)
+        {
+            ChargeAsMessage(client); // More acknowledgements than data frames: the rest are messages.
+        }
+
+        transfer.AcksOwed = offset == transfer.Relayed ? 0 : Math.Max(0, transfer.AcksOwed - 1);
         transfer.Acked = offset;
         transfer.LastActivity = now;
         client.Bytes.Refund(Frame.EncodedLength(payload.Length), _options.ByteBurst);
@@ -99,8 +115,18 @@ public sealed partial class ChatServer
     /// <summary>A data or ack frame that fits no transfer is answered like a bad command, and costs a message of the rate: it cannot be used to flood.</summary>
     private void RefuseFileFrame(ClientConnection client, string why, long now)
     {
-        client.Rate.Take(_options.MessagesPerSecond); // The loop read this frame only because a token was there.
+        ChargeAsMessage(client);
         SendError(client, why, now);
+    }
+
+    /// <summary>
+    /// Takes a message from the client's rate for a file frame that is not free. The loop reads a
+    /// frame only while the rate has a token (fakelag), so this never refuses: a client that sends
+    /// such frames too fast is simply read more slowly.
+    /// </summary>
+    private void ChargeAsMessage(ClientConnection client)
+    {
+        client.Rate.Take(_options.MessagesPerSecond);
     }
 
     /// <summary>/file offer|accept|decline|cancel|done: the rare messages of a transfer, each answered or passed on as an event.</summary>

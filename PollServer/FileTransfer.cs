@@ -30,6 +30,13 @@ internal sealed class FileTransfer(int id, ClientConnection sender, ClientConnec
     /// <summary>The end of the data the receiver has written and acknowledged.</summary>
     public long Acked { get; set; }
 
+    /// <summary>
+    /// Data frames relayed that no acknowledgement has answered yet. Each lets the receiver send
+    /// one acknowledgement free of the message rate; acknowledgements beyond that (a receiver
+    /// acknowledging byte by byte, to flood the sender) cost messages.
+    /// </summary>
+    public int AcksOwed { get; set; }
+
     /// <summary>The last time data or an acknowledgement passed: a transfer where nothing moves for long is ended.</summary>
     public long LastActivity { get; set; } = now;
 

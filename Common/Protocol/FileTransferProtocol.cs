@@ -34,7 +34,11 @@ public static class FileTransferProtocol
     /// </summary>
     public const int WindowBytes = 4 * ChunkBytes;
 
-    /// <summary>The number of file bytes a base64 text of this many characters holds; -1 if it cannot be base64.</summary>
+    /// <summary>
+    /// The number of file bytes a data frame's base64 holds; -1 unless it is standard base64 with
+    /// padding and nothing else: no whitespace, no other byte. Checked in place, without decoding
+    /// or allocating, because the server passes data on to another terminal as it came.
+    /// </summary>
     public static long DecodedLength(ReadOnlySpan<byte> base64)
     {
         if (base64.IsEmpty || base64.Length % 4 != 0)
@@ -43,7 +47,9 @@ public static class FileTransferProtocol
         }
 
         int padding = base64[^1] == (byte)'=' ? (base64[^2] == (byte)'=' ? 2 : 1) : 0;
-        return ((long)base64.Length / 4 * 3) - padding;
+        long length = ((long)base64.Length / 4 * 3) - padding;
+        // IsValid skips whitespace (so "AAAA\r\nAAAA" passes it); with any, it decodes fewer bytes than the length says.
+        return Base64.IsValid(base64, out int decoded) && decoded == length ? length : -1;
     }
 
     /// <summary>Reads "ID OFFSET" and what follows from the text after a data or ack prefix; false if it is not that.</summary>

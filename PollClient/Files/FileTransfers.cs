@@ -96,7 +96,9 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
                 }
 
                 break;
-            case RichEventTypes.FileOffer when e is { Id: int id, Size: long size and > 0, Sha256.Length: 64, Name: not null, From: not null }:
+            // The SHA-256 names the partial file, so it must be hex (a hostile server could send "../.."); a number already in use is not taken over.
+            case RichEventTypes.FileOffer when e is { Id: int id, Size: long size and > 0, Sha256: { Length: 64 } sha256, Name: not null, From: not null }
+                && sha256.All(char.IsAsciiHexDigitLower) && !_transfers.ContainsKey(id):
                 var incoming = new Incoming(id, e.From, ChatView.Neutralise(e.Name), size, e.Sha256); // The name is shown in many lines; made safe for a file name later.
                 _transfers[id] = incoming;
                 long partial = PartialLength(downloadDirectory, incoming);
@@ -104,7 +106,7 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
                     $"Type /accept {id} to save it in {downloadDirectory}{(partial > 0 ? $" (resuming from {Units.Bytes(partial)})" : "")}, /accept {id} <directory> to save it elsewhere, or /decline {id}.");
                 break;
             case RichEventTypes.FileAccept when e is { Id: int id, Offset: long offset } && _transfers.TryGetValue(id, out Transfer? transfer):
-                if (transfer is Outgoing outgoing)
+                if (transfer is Outgoing { Stream: null } outgoing && offset >= 0 && offset <= outgoing.Size)
                 {
                     StartSending(outgoing, offset);
                 }
@@ -279,8 +281,11 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
     private void Receive(Incoming incoming, long offset, ReadOnlySpan<byte> base64)
     {
         if (offset != incoming.Done || Base64.DecodeFromUtf8(base64, _chunk, out _, out int length) != System.Buffers.OperationStatus.Done
-            || incoming.Done + length > incoming.Size)
+            || length == 0 || incoming.Done + length > incoming.Size)
         {
+            // Written no further from here: the frames still on their way are ignored, not each answered with a cancel and a line.
+            incoming.Stream!.Dispose();
+            incoming.Stream = null;
             SendText($"/file cancel {incoming.Id}");
             view.Status($"Transfer {incoming.Id}: the data arrived damaged or out of order; cancelled.");
             return;

@@ -335,6 +335,135 @@ public sealed partial class FileTransferTests
         Assert.That(bob.ReadUntil(pair => pair.Sender == "alice").Text, Is.EqualTo("still chatting"), "a broken transfer drops nobody");
     }
 
+    [Test]
+    public void A_repeated_acknowledgement_ends_the_transfer_and_none_is_relayed()
+    {
+        using var server = TestServer.Start();
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        int id = AcceptedTransfer(alice, bob, size: 1_000_000);
+
+        // The attack run's repetition: the same acknowledgement of nothing, over and over.
+        for (int i = 0; i < 200; i++)
+        {
+            bob.Send($"/file ack {id} 0");
+        }
+
+        string ended = NextEvent(alice, RichEventTypes.FileEnd);
+        Assert.That(RichMode.Parse(ended)!.Reason, Is.EqualTo("failed: protocol error from bob: an acknowledgement of byte 0 does not move forward from byte 0"));
+        Assert.That(alice.Transcript.Count(line => line.StartsWith($"{FileTransferProtocol.Sender} > ack ", StringComparison.Ordinal)), Is.Zero, "no acknowledgement of nothing was relayed");
+        Assert.That(bob.ReadNotice("Disconnected").Text, Does.StartWith("Disconnected for flooding"), "the acknowledgements that came after the end fit no transfer: messages, over the rate");
+        alice.Send("/users");
+        Assert.That(NextEvent(alice, RichEventTypes.Users), Does.Contain("\"alice\""), "the sender was not flooded off");
+    }
+
+    [Test]
+    public void An_acknowledgement_that_steps_back_or_repeats_after_data_ends_the_transfer()
+    {
+        using var server = TestServer.Start();
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        int id = AcceptedTransfer(alice, bob, size: 1_000_000);
+        string chunk = Convert.ToBase64String(new byte[FileTransferProtocol.ChunkBytes]);
+        alice.Send($"/file data {id} 0 {chunk}");
+        alice.Send($"/file data {id} {FileTransferProtocol.ChunkBytes} {chunk}");
+        bob.ReadUntil(pair => pair.Text.StartsWith($"data {id} {FileTransferProtocol.ChunkBytes} ", StringComparison.Ordinal));
+
+        bob.Send($"/file ack {id} {FileTransferProtocol.ChunkBytes}");
+        Assert.That(alice.ReadUntil(pair => pair.Sender == FileTransferProtocol.Sender).Text, Is.EqualTo($"ack {id} {FileTransferProtocol.ChunkBytes}"));
+        bob.Send($"/file ack {id} 100");
+
+        Assert.That(RichMode.Parse(NextEvent(alice, RichEventTypes.FileEnd))!.Reason, Is.EqualTo($"failed: protocol error from bob: an acknowledgement of byte 100 does not move forward from byte {FileTransferProtocol.ChunkBytes}"));
+        Assert.That(alice.Transcript.Count(line => line.StartsWith($"{FileTransferProtocol.Sender} > ack ", StringComparison.Ordinal)), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Acknowledging_in_small_steps_costs_messages_past_one_per_data_frame()
+    {
+        using var server = TestServer.Start();
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        int id = AcceptedTransfer(alice, bob, size: 1_000_000);
+        alice.Send($"/file data {id} 0 {Convert.ToBase64String(new byte[FileTransferProtocol.ChunkBytes])}");
+        bob.ReadUntil(pair => pair.Sender == FileTransferProtocol.Sender);
+
+        // One data frame, 25 acknowledgements each a byte further: under the flood limit, over the burst.
+        const int Steps = 25;
+        for (int step = 1; step <= Steps; step++)
+        {
+            bob.Send($"/file ack {id} {step}");
+        }
+
+        bob.ReadNotice("Slow down");
+        alice.Send($"/file cancel {id}");
+        NextEvent(alice, RichEventTypes.FileEnd);
+        int relayed = alice.Transcript.Count(line => line.StartsWith($"{FileTransferProtocol.Sender} > ack ", StringComparison.Ordinal));
+        Assert.That(relayed, Is.InRange(1, 1 + ServerOptions.DefaultMessageBurst + 2), "one free for the data frame, then the message burst (and what refills meanwhile)");
+    }
+
+    [TestCase("\u001b[2J", TestName = "Data with ESC is not relayed")]
+    [TestCase("\u0007\u0007\u0007\u0007", TestName = "Data with BEL is not relayed")]
+    [TestCase("\0\0\0\0", TestName = "Data with NUL is not relayed")]
+    [TestCase("\u009b\u009b", TestName = "Data with C1 CSI is not relayed")]
+    [TestCase("AAAA\r\nAAAA\r\n", TestName = "Data with a line break inside base64 is not relayed")]
+    [TestCase("AAAA    AAAA", TestName = "Data with spaces inside base64 is not relayed")]
+    [TestCase("AA=A", TestName = "Data with padding in the middle is not relayed")]
+    public void Data_that_is_not_standard_base64_ends_the_transfer_and_is_not_relayed(string data)
+    {
+        using var server = TestServer.Start();
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        int id = AcceptedTransfer(alice, bob, size: 1_000_000);
+
+        alice.Send($"/file data {id} 0 {data}");
+
+        Assert.That(RichMode.Parse(NextEvent(bob, RichEventTypes.FileEnd))!.Reason,
+            Is.EqualTo($"failed: protocol error from alice: a data frame holds 1 to {FileTransferProtocol.ChunkBytes} bytes in standard base64 and nothing else"));
+        Assert.That(bob.Transcript.Where(line => line.StartsWith(FileTransferProtocol.Sender, StringComparison.Ordinal)), Is.Empty, "nothing of it reached the receiver");
+    }
+
+    [Test]
+    public void Data_in_tiny_frames_costs_messages_and_ends_the_transfer_past_the_rate()
+    {
+        using var server = TestServer.Start();
+        using RawClient alice = RichClient(server.EndPoint, "alice");
+        using RawClient bob = RichClient(server.EndPoint, "bob");
+        int id = AcceptedTransfer(alice, bob, size: 1_000_000);
+
+        // A byte per frame: forty times the frames a window of whole chunks would take, each passed on and acknowledged.
+        for (int i = 0; i < 40; i++)
+        {
+            alice.Send($"/file data {id} {i} AA==");
+        }
+
+        Assert.That(RichMode.Parse(NextEvent(bob, RichEventTypes.FileEnd))!.Reason,
+            Is.EqualTo($"failed: protocol error from alice: data frames of less than {FileTransferProtocol.ChunkBytes} bytes faster than the message rate"));
+        int relayed = bob.Transcript.Count(line => line.StartsWith($"{FileTransferProtocol.Sender} > data ", StringComparison.Ordinal));
+        Assert.That(relayed, Is.InRange(ServerOptions.DefaultMessageBurst - 2, ServerOptions.DefaultMessageBurst + 1), "what was left of the burst after /rich and the offer, then the end");
+    }
+
+    [Test]
+    public void Whole_chunks_and_the_last_short_one_cost_no_messages()
+    {
+        // Three messages each, and nothing refills during the test: every one of them is counted.
+        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0.01, MessageBurst = 3 });
+        using RawClient alice = RichClient(server.EndPoint, "alice"); // /rich: one
+        using RawClient bob = RichClient(server.EndPoint, "bob"); // /rich: one
+        int id = AcceptedTransfer(alice, bob, size: FileTransferProtocol.ChunkBytes + 5); // the offer, the accept: two
+        alice.Send("hello"); // alice's third: none left
+        bob.ReadUntil(pair => pair.Text == "hello");
+
+        alice.Send($"/file data {id} 0 {Convert.ToBase64String(new byte[FileTransferProtocol.ChunkBytes])}");
+        alice.Send($"/file data {id} {FileTransferProtocol.ChunkBytes} {Convert.ToBase64String(new byte[5])}");
+        bob.ReadUntil(pair => pair.Text.StartsWith($"data {id} {FileTransferProtocol.ChunkBytes} ", StringComparison.Ordinal));
+        bob.Send($"/file ack {id} {FileTransferProtocol.ChunkBytes}");
+        bob.Send($"/file ack {id} {FileTransferProtocol.ChunkBytes + 5}");
+        bob.Send($"/file done {id} ok"); // bob's third
+
+        Assert.That(RichMode.Parse(NextEvent(alice, RichEventTypes.FileEnd))!.Reason, Is.EqualTo("completed"));
+        Assert.That(alice.Transcript.Count(line => line.StartsWith($"{FileTransferProtocol.Sender} > ack ", StringComparison.Ordinal)), Is.EqualTo(2));
+    }
+
     private const string DownloadFallback = PollChat.Client.Files.DownloadPath.FallbackName;
 
     private static readonly string[] BigBinTwice = ["big (1).bin", "big.bin"];
@@ -351,6 +480,16 @@ public sealed partial class FileTransferTests
         client.Send(RichMode.Request);
         NextEvent(client, RichEventTypes.Users);
         return client;
+    }
+
+    /// <summary>alice offers bob a file of <paramref name="size"/> bytes and bob accepts it from 0; returns its number once alice knows.</summary>
+    private static int AcceptedTransfer(RawClient alice, RawClient bob, long size)
+    {
+        alice.Send($"/file offer bob {size} {new string('c', 64)} test.bin");
+        int id = OfferId(alice);
+        bob.Send($"/file accept {id} 0");
+        NextEvent(alice, RichEventTypes.FileAccept);
+        return id;
     }
 
     private static int OfferId(RawClient client)

@@ -45,4 +45,47 @@ public sealed class FileTransfersTests
         Assert.That(output.ToString(), Does.Contain("-!- Transfer 7: four.bin sent to bob, and its SHA-256 checked there."));
         Assert.That(transfers.StatusText, Is.Null);
     }
+
+    [Test]
+    public void Damaged_data_cancels_once_and_what_follows_it_is_ignored()
+    {
+        using var downloads = new TempDirectory();
+        var output = new StringWriter();
+        var sent = new List<string>();
+        var posted = new BlockingCollection<Action>();
+        var transfers = new FileTransfers(new ChatView(output), frame => sent.Add(Encoding.UTF8.GetString(frame)), posted.Add, downloads.Path, interactive: () => true);
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileOffer, Id = 5, From = "mallory", To = "bob", Name = "x.bin", Size = 100, Sha256 = new string('a', 64) }, "bob");
+        transfers.Command("/accept 5");
+        Assert.That(posted.TryTake(out Action? opened, RawClient.DefaultTimeout), Is.True);
+        opened!();
+        Assert.That(sent.Single(), Is.EqualTo("/file accept 5 0"));
+
+        transfers.OnFilePair("data 5 0 "u8); // No bytes: acknowledging it would be the repeated "ack 5 0" that floods a sender.
+        transfers.OnFilePair("data 5 0 AAAA"u8);
+        transfers.OnFilePair("data 5 3 AAAA"u8);
+
+        Assert.That(string.Join(" | ", sent), Is.EqualTo("/file accept 5 0 | /file cancel 5"), "one cancel, no acknowledgement");
+        Assert.That(output.ToString().Split('\n').Count(line => line.Contains("arrived damaged", StringComparison.Ordinal)), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void An_offer_whose_hash_is_not_hex_or_whose_number_is_taken_is_ignored_and_a_wild_accept_is_harmless()
+    {
+        using var downloads = new TempDirectory();
+        var output = new StringWriter();
+        var sent = new List<string>();
+        var transfers = new FileTransfers(new ChatView(output), frame => sent.Add(Encoding.UTF8.GetString(frame)), _ => { }, downloads.Path, interactive: () => true);
+
+        // The hash names the partial file: "../" in it would write outside the downloads directory.
+        string traversal = ("../../../../../../../../../../../../../../tmp/evil" + new string('a', 64))[..64];
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileOffer, Id = 1, From = "mallory", To = "bob", Name = "x", Size = 10, Sha256 = traversal }, "bob");
+        Assert.That(transfers.StatusText, Is.Null, "no transfer was made of it");
+
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileOffer, Id = 2, From = "alice", To = "bob", Name = "first", Size = 10, Sha256 = new string('b', 64) }, "bob");
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileOffer, Id = 2, From = "mallory", To = "bob", Name = "second", Size = 10, Sha256 = new string('c', 64) }, "bob");
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileAccept, Id = 2, Offset = -5 }, "bob");
+        transfers.Command("/transfers");
+        Assert.That(output.ToString(), Does.Contain("Transfer 2: first (10 B) from alice").And.Not.Contain("second"));
+        Assert.That(sent, Is.Empty);
+    }
 }
