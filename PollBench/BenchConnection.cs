@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace PollChat.Bench;
@@ -8,7 +9,7 @@ namespace PollChat.Bench;
 /// the checks on everything it receives. Its receive loop is the only code touching its fields
 /// while the run lasts, so nothing here is shared or locked; the run sums them at the end.
 /// </summary>
-internal sealed class BenchConnection : IDeliverySink
+internal sealed class BenchConnection : IDeliverySink, IDisposable
 {
     /// <summary>Room for a few hundred small messages per receive, so one system call carries many deliveries; grows only for large payloads.</summary>
     private const int InitialBufferBytes = 16 * 1024;
@@ -20,6 +21,7 @@ internal sealed class BenchConnection : IDeliverySink
     private byte[] _buffer = new byte[InitialBufferBytes];
     private int _buffered;
     private long _receivedAt;
+    private SslStream? _tls;
 
     public BenchConnection(BenchRun run, IBenchProtocol protocol, Socket socket, int senderCount)
     {
@@ -54,6 +56,34 @@ internal sealed class BenchConnection : IDeliverySink
 
     public void MarkReady() => _ready.TrySetResult();
 
+    /// <summary>
+    /// Makes this a TLS connection: the handshake with .NET's client, accepting the server's
+    /// certificate as it is (the benchmark's own loopback server; trust is not what is measured).
+    /// From here on every byte goes through the SslStream, which allows one read and one write at once.
+    /// </summary>
+    public async Task StartTlsAsync()
+    {
+        _tls = new SslStream(new NetworkStream(Socket, ownsSocket: false));
+        await _tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null,
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends bytes whole, over TLS when the connection has it; one sender per connection at a time.</summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_tls is null)
+        {
+            await Socket.SendAsync(bytes, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await _tls.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     public async Task ReceiveLoopAsync(CancellationToken stop)
     {
         try
@@ -65,7 +95,9 @@ internal sealed class BenchConnection : IDeliverySink
                     Array.Resize(ref _buffer, _buffer.Length * 2);
                 }
 
-                int received = await Socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, stop).ConfigureAwait(false);
+                int received = _tls is null
+                    ? await Socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, stop).ConfigureAwait(false)
+                    : await _tls.ReadAsync(_buffer.AsMemory(_buffered), stop).ConfigureAwait(false);
                 if (received == 0)
                 {
                     Fail("the server closed the connection");
@@ -95,9 +127,24 @@ internal sealed class BenchConnection : IDeliverySink
         {
             Fail(e.Message);
         }
+        catch (IOException e) when (stop.IsCancellationRequested || e.InnerException is SocketException or ObjectDisposedException)
+        {
+            // TLS wraps the socket's errors; a closed socket at the end of the run is not a failure.
+            if (!stop.IsCancellationRequested)
+            {
+                Fail(e.InnerException is SocketException se ? $"socket error {se.SocketErrorCode}" : e.Message);
+            }
+        }
     }
 
     public void OnReady() => _ready.TrySetResult();
+
+    /// <summary>Closes the socket (and TLS over it) at the end of the run.</summary>
+    public void Dispose()
+    {
+        _tls?.Dispose();
+        Socket.Dispose();
+    }
 
     public void OnDelivery(ReadOnlySpan<byte> payload)
     {
@@ -119,7 +166,17 @@ internal sealed class BenchConnection : IDeliverySink
         _run.Delivered(sender, sequence);
     }
 
-    public void Reply(ReadOnlySpan<byte> bytes) => Socket.Send(bytes);
+    public void Reply(ReadOnlySpan<byte> bytes)
+    {
+        if (_tls is null)
+        {
+            Socket.Send(bytes);
+        }
+        else
+        {
+            _tls.Write(bytes); // IRC's PONG: rare, and only where the run writes nothing else at the moment.
+        }
+    }
 
     private void Fail(string why)
     {

@@ -23,7 +23,7 @@ internal sealed record BenchResult(
     {
         var text = new StringBuilder();
         string mode = Options.Idle ? "idle" : Options.Rate is { } rate ? $"fixed {rate:0} msg/s" : $"max (window {Options.Window})";
-        text.AppendLine(Invariant($"PollBench {Protocol}: {Members} clients, {Options.Senders} senders, {Options.PayloadBytes} B payload, {mode}"));
+        text.AppendLine(Invariant($"PollBench {Protocol}{(Options.Tls ? " over TLS" : "")}: {Members} clients, {Options.Senders} senders, {Options.PayloadBytes} B payload, {mode}"));
         text.AppendLine(Invariant($"  connect:    {Members} clients in the room after {ConnectTime.TotalMilliseconds:0} ms"));
         text.AppendLine(Invariant($"  sent:       {Sent} messages in {Elapsed.TotalSeconds:0.00} s ({SendsPerSecond:0}/s)"));
         text.AppendLine(Invariant($"  delivered:  {Deliveries} ({DeliveriesPerSecond:0}/s)"));
@@ -46,7 +46,7 @@ internal sealed record BenchResult(
 
     /// <summary>One line of key=value pairs; bench/compare.sh reads these.</summary>
     public string ForScripts() => string.Create(CultureInfo.InvariantCulture,
-        $"RESULT protocol={Protocol} clients={Members} senders={Options.Senders} payload={Options.PayloadBytes} " +
+        $"RESULT protocol={Protocol} tls={(Options.Tls ? 1 : 0)} clients={Members} senders={Options.Senders} payload={Options.PayloadBytes} " +
         $"mode={(Options.Idle ? "idle" : Options.Rate is null ? "max" : "rate")} sent={Sent} deliveries={Deliveries} " +
         $"deliveries_per_s={DeliveriesPerSecond:0} sends_per_s={SendsPerSecond:0} p50_us={Latency.Percentile(0.5)} " +
         $"p99_us={Latency.Percentile(0.99)} p999_us={Latency.Percentile(0.999)} max_us={Latency.Max} " +

@@ -31,6 +31,9 @@ public sealed record BenchOptions
 
     /// <summary>Connect, hold and measure memory per connection; send one message to prove they are served.</summary>
     public bool Idle { get; init; }
+
+    /// <summary>Every connection speaks TLS (.NET's SslStream client) to the server's TLS port.</summary>
+    public bool Tls { get; init; }
 }
 
 /// <summary>
@@ -101,7 +104,7 @@ internal sealed class BenchRun : IDisposable
         var clock = Stopwatch.StartNew();
         using var sendingStop = new CancellationTokenSource(_options.Idle || _options.CountPerSender is not null ? Timeout.InfiniteTimeSpan : _options.Duration);
         long start = Stopwatch.GetTimestamp();
-        Task[] sending = [.. Enumerable.Range(0, senders).Select(s => SendLoopAsync(s, senderSockets[s].Socket, start, sendingStop.Token))];
+        Task[] sending = [.. Enumerable.Range(0, senders).Select(s => SendLoopAsync(s, senderSockets[s], start, sendingStop.Token))];
         if (countersBefore is not null && timed)
         {
             // Allocation is a steady-state figure: the first half warms up buffers and the JIT, the second half is measured.
@@ -120,7 +123,7 @@ internal sealed class BenchRun : IDisposable
         _stop.Cancel();
         foreach (BenchConnection connection in _members.Concat(_senderConnections))
         {
-            connection.Socket.Dispose();
+            connection.Dispose();
         }
 
         return Summarise(connectTime, elapsed, drained, cpu, benchCpu, rssBefore, rssConnected, rssPeak, countersBefore, countersAfter);
@@ -166,11 +169,16 @@ internal sealed class BenchRun : IDisposable
                 await socket.ConnectAsync(endPoint).ConfigureAwait(false);
                 var connection = new BenchConnection(this, _protocol, socket, senders);
                 connections[i] = connection;
+                if (_options.Tls)
+                {
+                    await connection.StartTlsAsync().ConfigureAwait(false);
+                }
+
                 _ = connection.ReceiveLoopAsync(_stop.Token);
                 byte[] hello = handshake(i);
                 if (hello.Length > 0)
                 {
-                    await socket.SendAsync(hello, SocketFlags.None).ConfigureAwait(false);
+                    await connection.SendAsync(hello).ConfigureAwait(false);
                 }
 
                 if (waitForReady)
@@ -190,7 +198,7 @@ internal sealed class BenchRun : IDisposable
         into.AddRange(connections);
     }
 
-    private async Task SendLoopAsync(int sender, Socket socket, long start, CancellationToken stop)
+    private async Task SendLoopAsync(int sender, BenchConnection connection, long start, CancellationToken stop)
     {
         long limit = _options.Idle ? 1 : _options.CountPerSender ?? long.MaxValue;
         double? ticksBetween = _options.Rate is { } rate ? Stopwatch.Frequency * _windows.Length / rate : null;
@@ -228,7 +236,7 @@ internal sealed class BenchRun : IDisposable
             int length = _protocol.EncodeMessage(message, payload);
             Volatile.Write(ref _inFlight[sender][sequence % _options.Window], _receiversPerMessage);
             // Not cancelled mid-message: a half-sent frame would corrupt the stream the checks read.
-            await socket.SendAsync(message.AsMemory(0, length), SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
+            await connection.SendAsync(message.AsMemory(0, length)).ConfigureAwait(false);
             _sent[sender] = sequence + 1;
         }
     }

@@ -16,11 +16,12 @@ var idle = new Option<bool>("--idle") { Description = "Connect the clients, meas
 var serverPid = new Option<int?>("--server-pid") { Description = "PID of the server, to report its CPU time and memory from /proc" };
 var spawn = new Option<string?>("--spawn-server") { Description = "Path of a PollServer executable to start on a free loopback port; also reports its own counters" };
 var probeSelect = new Option<bool>("--probe-select") { Description = "Only measure what Socket.Select itself allocates per call for 10 to 5000 sockets, and exit" };
+var tls = new Option<bool>("--tls") { Description = "Connect every client with TLS: to the TLS port of a spawned PollServer (started with --tls-port), or to --port, which must then be a TLS port" };
 var readyOnConnect = new Option<bool>("--classic-no-welcome") { Description = "With --server classic: the server sends no welcome (a tutorial server); members count as joined once connected" };
 
 var root = new RootCommand("PollBench: fan-out chat load with per-message checks of loss, duplication and order.")
 {
-    server, host, port, clients, senders, payload, rate, window, duration, count, idle, serverPid, spawn, readyOnConnect, probeSelect,
+    server, host, port, clients, senders, payload, rate, window, duration, count, idle, serverPid, spawn, readyOnConnect, probeSelect, tls,
 };
 root.SetAction(async (result, _) =>
 {
@@ -44,12 +45,13 @@ root.SetAction(async (result, _) =>
     }
 
     int members = result.GetValue(clients);
-    using ServerProcess? watched = result.GetValue(spawn) is { } path ? ServerProcess.Spawn(path, members + result.GetValue(senders) + 16)
+    bool overTls = result.GetValue(tls);
+    using ServerProcess? watched = result.GetValue(spawn) is { } path ? ServerProcess.Spawn(path, members + result.GetValue(senders) + 16, overTls)
         : result.GetValue(serverPid) is { } pid ? ServerProcess.Attach(pid) : null;
     var options = new BenchOptions
     {
         Host = result.GetValue(host)!,
-        Port = watched?.Port ?? result.GetValue(port),
+        Port = (overTls ? watched?.TlsPort : watched?.Port) ?? result.GetValue(port),
         Clients = members,
         Senders = result.GetValue(senders),
         PayloadBytes = result.GetValue(payload),
@@ -58,6 +60,7 @@ root.SetAction(async (result, _) =>
         Duration = TimeSpan.FromSeconds(result.GetValue(duration)),
         CountPerSender = result.GetValue(count),
         Idle = result.GetValue(idle),
+        Tls = overTls,
     };
 
     using var run = new BenchRun(options, protocol);

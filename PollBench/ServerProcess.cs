@@ -25,12 +25,15 @@ internal sealed partial class ServerProcess : IDisposable
 
     public int? Port { get; private set; }
 
+    /// <summary>The TLS listener's port, when spawned with one.</summary>
+    public int? TlsPort { get; private set; }
+
     public bool HasCounters => _spawned is not null;
 
     public static ServerProcess Attach(int pid) => new(pid, null);
 
-    /// <summary>Starts PollServer on a free loopback port and waits until it listens.</summary>
-    public static ServerProcess Spawn(string executable, int maxClients)
+    /// <summary>Starts PollServer on a free loopback port (and a TLS one, with <paramref name="tls"/>) and waits until it listens.</summary>
+    public static ServerProcess Spawn(string executable, int maxClients, bool tls = false)
     {
         // The history file is part of the server's work, so it is written as in real use, to a directory removed afterwards.
         string dataDirectory = Path.Combine(Path.GetTempPath(), "pollbench-data", Guid.NewGuid().ToString("N"));
@@ -42,22 +45,35 @@ internal sealed partial class ServerProcess : IDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (tls)
+        {
+            info.ArgumentList.Add("--tls-port");
+            info.ArgumentList.Add("0"); // Its certificate is made in the data directory on first run, removed with it.
+        }
+
         info.Environment["POLLCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "pollbench-logs");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {executable}");
         var server = new ServerProcess(process.Id, process) { _dataDirectory = dataDirectory };
         var listening = new TaskCompletionSource<int>();
+        var tlsListening = new TaskCompletionSource<int>();
+        if (!tls)
+        {
+            tlsListening.SetResult(0);
+        }
+
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null)
             {
                 listening.TrySetException(new InvalidOperationException("the server exited before listening"));
+                tlsListening.TrySetException(new InvalidOperationException("the server exited before listening"));
                 return;
             }
 
             Match port = ListeningLine().Match(e.Data);
             if (port.Success)
             {
-                listening.TrySetResult(int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture));
+                (port.Groups[2].Success ? tlsListening : listening).TrySetResult(int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture));
             }
             else if (e.Data.Contains("Stats: ", StringComparison.Ordinal))
             {
@@ -67,12 +83,13 @@ internal sealed partial class ServerProcess : IDisposable
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        if (!listening.Task.Wait(TimeSpan.FromSeconds(30)))
+        if (!Task.WhenAll(listening.Task, tlsListening.Task).Wait(TimeSpan.FromSeconds(30)))
         {
             throw new TimeoutException("the server did not start listening within 30 s");
         }
 
         server.Port = listening.Task.Result;
+        server.TlsPort = tls ? tlsListening.Task.Result : null;
         return server;
     }
 
@@ -146,7 +163,7 @@ internal sealed partial class ServerProcess : IDisposable
     private static long Kilobytes(string line) =>
         long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 
-    [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)")]
+    [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)( with TLS)?")]
     private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"(\w+)=([0-9.]+)")]

@@ -8,10 +8,17 @@ namespace PollChat.Server;
 /// TLS inside the one loop: each TLS client's <see cref="TlsChannel"/> is fed what its socket
 /// received and drained into it, on the loop thread, so a handshake or a record costs the loop a
 /// little CPU and nothing else: no thread per connection, no thread-pool hop, no blocking.
+/// A handshake's CPU is the one cost that is not little (about a millisecond), so each
+/// iteration feeds only a few handshaking connections, one per address; the others' bytes wait
+/// in their sockets, and chat between two iterations never waits behind a storm of handshakes.
 /// </summary>
 public sealed partial class ChatServer
 {
     private SslServerAuthenticationOptions? _tlsOptions;
+
+    // The addresses of the handshaking connections fed in this iteration; its length is the budget, so the search is of a few entries.
+    private string?[] _handshakeAddresses = [];
+    private int _handshakesThisRound;
 
     /// <summary>Loads or makes the certificate, logs its fingerprint, and runs one handshake in memory so the first client's does not pay for loading the TLS library.</summary>
     private void PrepareTls()
@@ -45,6 +52,50 @@ public sealed partial class ChatServer
         }
     }
 
+    /// <summary>A new TLS client's session; the handshake it starts is loop time, counted as such.</summary>
+    private TlsChannel NewTlsSession()
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TlsChannel session = TlsChannel.ForServer(_tlsOptions!);
+        _counters.TlsHandshakeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        return session;
+    }
+
+    /// <summary>A new iteration: its handshake budget is whole again.</summary>
+    private void StartHandshakeRound()
+    {
+        if (_handshakeAddresses.Length != _options.TlsHandshakesPerIteration)
+        {
+            _handshakeAddresses = new string?[_options.TlsHandshakesPerIteration];
+        }
+
+        _handshakesThisRound = 0;
+    }
+
+    /// <summary>
+    /// Whether a ready client is left unread in this iteration: it is mid-handshake, and the
+    /// iteration has fed as many handshakes as it may, or one from the same address. It stays in
+    /// the read list, so the next iteration comes at once and looks again.
+    /// </summary>
+    private bool HandshakeWaits(ClientConnection client)
+    {
+        if (_options.TlsHandshakesPerIteration == 0 || client.Tls is not { IsHandshaking: true } || client.State == ClientState.Closing)
+        {
+            return false;
+        }
+
+        bool budgetSpent = _handshakesThisRound == _handshakeAddresses.Length
+            || Array.IndexOf(_handshakeAddresses, client.Address, 0, _handshakesThisRound) >= 0;
+        if (budgetSpent)
+        {
+            _counters.TlsHandshakesDeferred++;
+            return true;
+        }
+
+        _handshakeAddresses[_handshakesThisRound++] = client.Address;
+        return false;
+    }
+
     /// <summary>The live connections' share of the TLS calls made off the loop thread (the design says none); for the counters line.</summary>
     private long TlsCallsOffLoopLive() => _connections.Sum(c => c.Tls?.CallsOffOwnerThread ?? 0);
 
@@ -52,7 +103,18 @@ public sealed partial class ChatServer
     private bool DecryptAndDecode(ClientConnection client, ReadOnlySpan<byte> cipher, long now)
     {
         TlsChannel tls = client.Tls!;
-        tls.Feed(cipher);
+        if (!tls.IsHandshaking)
+        {
+            tls.Feed(cipher);
+        }
+        else
+        {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            tls.Feed(cipher);
+            _counters.TlsHandshakeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            _counters.TlsHandshakes += tls.IsOpen ? 1 : 0;
+        }
+
         bool finishedAFrame = false;
         while (client.State != ClientState.Closing && tls.TryReadPlaintext(out ReadOnlySpan<byte> plaintext))
         {
@@ -66,6 +128,9 @@ public sealed partial class ChatServer
         }
         else if (tls.PeerClosed)
         {
+            // close_notify is answered with close_notify (flushed in this iteration, before the close phase), so the peer knows nothing was cut off.
+            tls.Shutdown();
+            ScheduleFlush(client);
             Disconnect(client, CloseReason.ClosedByPeer, notice: null, now);
         }
         else if (!tls.CipherPending.IsEmpty)

@@ -382,7 +382,7 @@ public sealed partial class ChatServer : IDisposable
             // A TLS client's name deadline also bounds its handshake: a stalled or garbage handshake is dropped like a silent peer.
             var client = new ClientConnection(socket, ++_nextConnectionId, now, now + (long)_options.NameTimeout.TotalMilliseconds, _outputMemory)
             {
-                Tls = listener == _tlsListener ? PollChat.Common.Net.TlsChannel.ForServer(_tlsOptions!) : null,
+                Tls = listener == _tlsListener ? NewTlsSession() : null,
                 AddressKey = AddressLimits.KeyOf(socket),
             };
             client.Index = _connections.Count;
@@ -408,12 +408,13 @@ public sealed partial class ChatServer : IDisposable
     private void ReadReadyClients(long now)
     {
         // Each iteration starts one further along, so when the history writer lets only some reads through, they are not always the same clients'.
+        StartHandshakeRound();
         int count = _readList.Count;
         int start = count == 0 ? 0 : (int)(_readRotation++ % (uint)count);
         for (int i = 0; i < count; i++)
         {
             Socket socket = _readList[(start + i) % count];
-            if (_bySocket.TryGetValue(socket, out ClientConnection? client))
+            if (_bySocket.TryGetValue(socket, out ClientConnection? client) && !HandshakeWaits(client))
             {
                 try
                 {

@@ -248,12 +248,18 @@ internal sealed class ClientConnection
         }
     }
 
-    /// <summary>Half-closes after the last queued byte, so the peer reads the goodbye and then end of stream.</summary>
+    /// <summary>Half-closes after the last queued byte, so the peer reads the goodbye and then end of stream; a TLS session's close_notify goes just before.</summary>
     public void SendFin()
     {
         SentFin = true;
         try
         {
+            if (Tls is { IsOpen: true })
+            {
+                Tls.Shutdown();
+                Socket.Send(Tls.CipherPending, SocketFlags.None, out _); // A few dozen bytes into an empty send buffer; if it would block, the FIN alone ends it.
+            }
+
             Socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)

@@ -31,6 +31,13 @@ internal sealed class ServerCounters
     /// <summary>TLS transport calls on another thread than the loop, summed over closed connections (live ones are added at each snapshot).</summary>
     public long TlsCallsOffLoop;
 
+    /// <summary>TLS handshakes completed, and the loop time spent on handshakes (setting up the session and feeding it the peer's handshake bytes), in Stopwatch ticks: their ratio is what a handshake costs the loop.</summary>
+    public long TlsHandshakes;
+    public long TlsHandshakeTicks;
+
+    /// <summary>Times a handshaking connection that was ready was left unread because the iteration's handshake budget was spent.</summary>
+    public long TlsHandshakesDeferred;
+
     /// <summary>File bytes (decoded) passed from senders to receivers.</summary>
     public long FileBytesRelayed;
 
@@ -49,5 +56,7 @@ internal sealed class ServerCounters
         $"read_pauses={ReadPauses} held_back={HeldBack} frames_in={FramesIn} frames_out={2 * Deliveries} messages={MessagesRelayed} history_not_stored={historyNotStored} file_bytes={FileBytesRelayed} deliveries={Deliveries} selects={SelectCalls} " +
         $"ready_sockets={ReadySockets} ready_per_select={(SelectCalls == 0 ? 0 : (double)ReadySockets / SelectCalls):0.##} " +
         $"loop_alloc_bytes={GC.GetAllocatedBytesForCurrentThread()} select_alloc_bytes={SelectAllocatedBytes} gc0={GC.CollectionCount(0)} " +
-        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} handler_failures={HandlerFailures} output_held={outputHeld} output_budget_drops={OutputBudgetDrops}");
+        $"gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} tls_calls_off_loop={TlsCallsOffLoop + tlsCallsOffLoopLive} " +
+        $"tls_handshakes={TlsHandshakes} tls_handshake_ms={TlsHandshakeTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:0.###} tls_handshakes_deferred={TlsHandshakesDeferred} " +
+        $"handler_failures={HandlerFailures} output_held={outputHeld} output_budget_drops={OutputBudgetDrops}");
 }

@@ -22,6 +22,7 @@ public sealed class TlsChannel : IDisposable
     private readonly byte[] _plaintext = new byte[PlaintextChunkBytes];
     private ValueTask<int> _read;
     private bool _reading;
+    private bool _shutDown;
 
     private TlsChannel(Func<SslStream, Task> authenticate)
     {
@@ -30,8 +31,11 @@ public sealed class TlsChannel : IDisposable
         _handshake = authenticate(_ssl);
     }
 
-    /// <summary>Whether the handshake is done and records flow.</summary>
-    public bool IsOpen => _handshake.IsCompletedSuccessfully && Failure is null && !PeerClosed;
+    /// <summary>Whether the handshake is done and records flow (until either side's close_notify).</summary>
+    public bool IsOpen => _handshake.IsCompletedSuccessfully && Failure is null && !PeerClosed && !_shutDown;
+
+    /// <summary>Whether the handshake is still going: neither done nor failed.</summary>
+    public bool IsHandshaking => !_handshake.IsCompleted;
 
     /// <summary>Why the session cannot go on (a failed handshake, a bad record); null while it can.</summary>
     public Exception? Failure { get; private set; }
@@ -105,13 +109,33 @@ public sealed class TlsChannel : IDisposable
         }
     }
 
-    /// <summary>Encrypts plaintext into <see cref="CipherPending"/>. Only once <see cref="IsOpen"/>.</summary>
+    /// <summary>Encrypts plaintext into <see cref="CipherPending"/>. Only once <see cref="IsOpen"/>, and not after <see cref="Shutdown"/>.</summary>
     public void Write(ReadOnlySpan<byte> plaintext) => _ssl.Write(plaintext);
+
+    /// <summary>
+    /// Queues a close_notify in <see cref="CipherPending"/>, once, when the handshake is done and
+    /// the session has not failed: the peer then knows the stream ended where it did, and was not
+    /// cut off. Nothing is written after it. Completes inside the call: the transport's writes only append.
+    /// </summary>
+    public void Shutdown()
+    {
+        if (_shutDown || !_handshake.IsCompletedSuccessfully || Failure is not null)
+        {
+            return;
+        }
+
+        _shutDown = true;
+        Task sent = _ssl.ShutdownAsync();
+        if (sent.IsFaulted)
+        {
+            Failure = sent.Exception!.InnerException ?? sent.Exception; // Observed here, so it is not rethrown by the finalizer thread.
+        }
+    }
 
     /// <summary>Marks <paramref name="count"/> bytes of <see cref="CipherPending"/> as sent.</summary>
     public void ConsumeCipher(int count) => _transport.ConsumeOutgoing(count);
 
-    /// <summary>Ends the session without a close_notify: the socket is closed by its owner.</summary>
+    /// <summary>Frees the session without a close_notify (see <see cref="Shutdown"/>): the socket is closed by its owner.</summary>
     public void Dispose()
     {
         _ssl.Dispose();

@@ -29,9 +29,14 @@ internal sealed class RawClient : IDisposable
     public string? ServerFingerprint { get; private init; }
 
     /// <summary>Connects with TLS (.NET's own client, blocking), accepting whatever certificate the server shows; the test checks its fingerprint.</summary>
-    public static RawClient ConnectTls(IPEndPoint server)
+    public static RawClient ConnectTls(IPEndPoint server, IPAddress? source = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (source is not null)
+        {
+            socket.Bind(new IPEndPoint(source, 0)); // Another 127.0.0.x: another address to the server's per-address limits.
+        }
+
         socket.Connect(server);
         var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
         string? fingerprint = null;
