@@ -1255,7 +1255,11 @@ public sealed partial class ChatServer : IDisposable
     private int MillisecondsToNextTimer(long now)
     {
         long next = long.MaxValue;
-        if (_nameDeadlines.TryPeek(out ClientConnection? waiting))
+        // While reads are held for the history writer, name deadlines and the unfinished-frame check wait too
+        // (RunTimers skips them), so they must not set the timeout: a deadline already past would make Select
+        // return at once, over and over. The writer wakes the loop when it catches up.
+        bool readsHeld = _store?.ReadsHeld == true;
+        if (!readsHeld && _nameDeadlines.TryPeek(out ClientConnection? waiting))
         {
             next = waiting.NameDeadline;
         }
@@ -1275,7 +1279,7 @@ public sealed partial class ChatServer : IDisposable
             next = Math.Min(next, client.ReadsPausedUntil);
         }
 
-        next = Math.Min(next, Math.Min(_nextBufferSweep, _nextUnfinishedFrameCheck));
+        next = Math.Min(next, readsHeld ? _nextBufferSweep : Math.Min(_nextBufferSweep, _nextUnfinishedFrameCheck));
         next = Math.Min(next, NextTransferCheck);
 
         return next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, MaxSelectWaitMilliseconds);
