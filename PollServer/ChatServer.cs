@@ -730,13 +730,26 @@ public sealed partial class ChatServer : IDisposable
     private bool DecodeFrames(ClientConnection client, ReadOnlySpan<byte> input, long now)
     {
         bool finishedAFrame = false;
+        Span<byte> payloadStart = stackalloc byte[FileStreamPrefixBytes];
         while (client.State != ClientState.Closing)
         {
             bool awaitingName = client.State == ClientState.AwaitingName;
             if (!awaitingName && !client.Rate.HasToken(_options.MessagesPerSecond, _options.MessageBurst, now))
             {
-                HoldBack(client, input, now);
-                return finishedAFrame;
+                FrameReadStatus next = client.Inbound.PeekNext(input, payloadStart, out int startLength, out int nextLength);
+                if (next == FrameReadStatus.NeedMoreData)
+                {
+                    // No whole frame yet, so nothing to hold back: keep reading (a frame has a length limit, and a stuck one a deadline).
+                    client.Inbound.Append(input);
+                    client.HeldBack = false;
+                    return finishedAFrame;
+                }
+
+                if (next == FrameReadStatus.Frame && !IsFileStream(client, payloadStart[..startLength], nextLength))
+                {
+                    HoldBack(client, input, now);
+                    return finishedAFrame;
+                }
             }
 
             int limit = awaitingName ? _options.MaxUsernameBytes : _options.MaxMessageBytes;
@@ -775,6 +788,57 @@ public sealed partial class ChatServer : IDisposable
         }
 
         return finishedAFrame;
+    }
+
+    /// <summary>How much of a payload tells a file stream frame and, for data, which transfer and where.</summary>
+    /// <summary>The payload of a data frame carrying a whole chunk: the prefix and at least its base64.</summary>
+    private static readonly int WholeChunkFrameBytes = FileTransferProtocol.DataPrefix.Length + (((FileTransferProtocol.ChunkBytes + 2) / 3) * 4);
+
+    private const int FileStreamPrefixBytes = 48; // "/file data ", a 10-digit id, a 19-digit offset and the spaces between
+
+    /// <summary>
+    /// File data, and the acknowledgements a receiver owes for it, are paced by their transfer's
+    /// window, not the message rate, so they pass while other frames are held back. Checked only
+    /// when the rate is spent; a client has a few transfers at most.
+    /// </summary>
+    private static bool IsFileStream(ClientConnection client, ReadOnlySpan<byte> payloadStart, int declared)
+    {
+        if (client.State != ClientState.Chatting || client.Transfers is null)
+        {
+            return false;
+        }
+
+        if (payloadStart.StartsWith("/file data "u8))
+        {
+            // Whole chunks, and the file's last bytes, are free; a shorter frame costs a message, so it waits like one.
+            if (!FileTransferProtocol.TryParseIdAndOffset(payloadStart[FileTransferProtocol.DataPrefix.Length..], out int id, out _, out _))
+            {
+                return false;
+            }
+
+            foreach (FileTransfer transfer in client.Transfers)
+            {
+                if (transfer.Id == id && transfer.Sender == client)
+                {
+                    return declared >= WholeChunkFrameBytes || transfer.Size - transfer.Relayed <= FileTransferProtocol.ChunkBytes;
+                }
+            }
+
+            return false;
+        }
+
+        if (payloadStart.StartsWith("/file ack "u8))
+        {
+            foreach (FileTransfer transfer in client.Transfers)
+            {
+                if (transfer.Receiver == client && transfer.AcksOwed > 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -173,6 +173,51 @@ public sealed class FrameReader
         return FrameReadStatus.Frame;
     }
 
+    /// <summary>
+    /// Looks at the next frame in what is buffered here followed by <paramref name="input"/>
+    /// without reading it: <see cref="FrameReadStatus.Frame"/> when it is whole, with the first
+    /// bytes of its payload (as many as <paramref name="payloadStart"/> holds, or the payload has)
+    /// copied there and counted in <paramref name="startLength"/>, and its length in <paramref name="declared"/>; <see cref="FrameReadStatus.NeedMoreData"/>
+    /// when it is not whole yet; <see cref="FrameReadStatus.Invalid"/> for a bad header (reading it
+    /// says why). Allocates nothing: it lets a caller that holds frames back tell whether the next
+    /// one is of a kind it lets through.
+    /// </summary>
+    public FrameReadStatus PeekNext(ReadOnlySpan<byte> input, Span<byte> payloadStart, out int startLength, out int declared)
+    {
+        startLength = 0;
+        declared = 0;
+        ReadOnlySpan<byte> buffered = _buffer.AsSpan(_start, _end - _start);
+        long total = (long)buffered.Length + input.Length;
+        if (total < FrameHeader.Length)
+        {
+            return FrameReadStatus.NeedMoreData;
+        }
+
+        Span<byte> header = stackalloc byte[FrameHeader.Length];
+        CopyFrom(buffered, input, 0, header);
+        if (!FrameHeader.TryParse(header, int.MaxValue, out declared, out _))
+        {
+            return FrameReadStatus.Invalid;
+        }
+
+        if (total - FrameHeader.Length < declared)
+        {
+            return FrameReadStatus.NeedMoreData;
+        }
+
+        startLength = Math.Min(declared, payloadStart.Length);
+        CopyFrom(buffered, input, FrameHeader.Length, payloadStart[..startLength]);
+        return FrameReadStatus.Frame;
+    }
+
+    /// <summary>Copies bytes from the concatenation of <paramref name="first"/> and <paramref name="second"/>, from <paramref name="offset"/> on, to fill <paramref name="destination"/>.</summary>
+    private static void CopyFrom(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, int offset, Span<byte> destination)
+    {
+        int fromFirst = Math.Clamp(first.Length - offset, 0, destination.Length);
+        first.Slice(Math.Min(offset, first.Length), fromFirst).CopyTo(destination);
+        second.Slice(Math.Max(0, offset - first.Length), destination.Length - fromFirst).CopyTo(destination[fromFirst..]);
+    }
+
     /// <summary>Moves unread bytes to the front; goes back to the small buffer once a large one is no longer needed.</summary>
     private void Compact()
     {

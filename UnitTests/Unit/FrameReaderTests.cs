@@ -563,4 +563,22 @@ public sealed class FrameReaderTests
 
         return Encoding.UTF8.GetBytes(text.ToString());
     }
+
+    [Test]
+    public void PeekNext_tells_a_whole_frame_and_its_start_across_buffer_and_input_without_reading_it()
+    {
+        var reader = new FrameReader();
+        byte[] frame = Frame.Encode("/file data 1 0 AA==");
+        reader.Append(frame.AsSpan(0, 4));
+        byte[] start = new byte[11];
+        Assert.That(reader.PeekNext(frame.AsSpan(4, 10), start, out _, out _), Is.EqualTo(FrameReadStatus.NeedMoreData), "not whole yet");
+        Assert.That(reader.PeekNext(frame.AsSpan(4), start, out int length, out int declared), Is.EqualTo(FrameReadStatus.Frame));
+        Assert.Multiple(() =>
+        {
+            Assert.That(System.Text.Encoding.ASCII.GetString(start, 0, length), Is.EqualTo("/file data "));
+            Assert.That(declared, Is.EqualTo(frame.Length - FrameHeader.Length));
+            Assert.That(reader.BufferedCount, Is.EqualTo(4), "nothing was read");
+            Assert.That(new FrameReader().PeekNext("x         "u8, start, out _, out _), Is.EqualTo(FrameReadStatus.Invalid));
+        });
+    }
 }
