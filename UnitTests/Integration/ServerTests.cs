@@ -185,7 +185,12 @@ public sealed class ServerTests
         using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0, BytesPerSecond = 0 });
         using var sleeper = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
         sleeper.Send("sleeper");
-        using var reader = RawClient.Join(server.EndPoint, "reader");
+        // A reader that keeps up on average, given the slack a real one has: its own 4 MiB receive buffer.
+        // Under the whole suite's load its thread can go unscheduled for long enough that the server's
+        // 1 MiB and capped kernel buffer alone would take it for a reader that stopped.
+        using var reader = RawClient.Connect(server.EndPoint, receiveBufferSize: 4 * 1024 * 1024);
+        reader.Send("reader");
+        reader.ReadNotice("Welcome");
         using var sender = RawClient.Join(server.EndPoint, "sender");
 
         string filler = new('x', 2000);
