@@ -176,7 +176,7 @@ public sealed partial class StorageTests
 
             // Shutdown in the middle of a search: it is cancelled, not waited for.
             alice.Send("/search " + slow);
-            Thread.Sleep(300);
+            Thread.Sleep(300); // Long enough for the search to be under way; the shutdown must then cut it short, which is what is measured.
             alice.Dispose();
             bob.Dispose();
             var stopping = Stopwatch.StartNew();
@@ -236,7 +236,7 @@ public sealed partial class StorageTests
 
                     using RawClient dave = RawClient.Connect(endPoint);
                     dave.Send("dave"); // Not read before the 1 s name timeout, through no fault of dave's.
-                    Thread.Sleep(1500);
+                    Thread.Sleep(1500); // Time passing is the point: past dave's 1 s name timeout, with the writer still stuck.
                     server.Signal("USR1");
                     string stats = server.WaitForLine("Stats:");
                     // The server's side, not the senders': with a 32 MiB receive buffer allowed, the kernel alone can take a whole
@@ -297,7 +297,7 @@ public sealed partial class StorageTests
         DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
         while (Query(server.DataFile, "SELECT coalesce(SUM(bytes), 0) FROM authors") > MaxBytes && DateTime.UtcNow < deadline)
         {
-            Thread.Sleep(50);
+            Thread.Sleep(50); // Polling the file, which signals nothing.
         }
 
         long counted = Query(server.DataFile, "SELECT SUM(length(CAST(text AS BLOB)) + 64) FROM messages");
@@ -328,7 +328,7 @@ public sealed partial class StorageTests
             DateTime deadline = DateTime.UtcNow + RawClient.DefaultTimeout;
             while (Query(file, "SELECT count(*) FROM messages WHERE text = 'from ten days ago'") > 0 && DateTime.UtcNow < deadline)
             {
-                Thread.Sleep(50);
+                Thread.Sleep(50); // Polling the file, which signals nothing.
             }
 
             Assert.That(Query(file, "SELECT count(*) FROM messages WHERE text = 'from ten days ago'"), Is.Zero, "2,500 messages, more than one deletion batch");
@@ -596,7 +596,7 @@ public sealed partial class StorageTests
                 throw new TimeoutException($"'{text[..Math.Min(text.Length, 40)]}' was not in the history file within {timeout.TotalSeconds} s");
             }
 
-            Thread.Sleep(20);
+            Thread.Sleep(20); // Polling the file, which signals nothing.
         }
     }
 
@@ -616,7 +616,7 @@ public sealed partial class StorageTests
                 throw new TimeoutException($"{stored} of {messages} messages in the history file after {timeout.TotalSeconds} s");
             }
 
-            Thread.Sleep(50);
+            Thread.Sleep(50); // Polling the file, which signals nothing.
         }
 
         Assert.That(stored, Is.EqualTo(messages));
