@@ -25,6 +25,7 @@ var dataDir = new Option<string>("--data-dir") { Description = "Directory of the
 var tlsPort = new Option<int?>("--tls-port") { Description = "Also listen with TLS on this port (0 picks a free one); e.g. 9443" };
 var tlsOnly = new Option<bool>("--tls-only") { Description = "Listen with TLS only (needs --tls-port)" };
 var tlsCert = new Option<string?>("--tls-cert") { Description = "Your own certificate with its key (PKCS#12 .pfx; password in POLLCHAT_TLS_CERT_PASSWORD); default: one made on first run in the data directory" };
+var tlsHandshakes = new Option<int>("--tls-handshakes-per-iteration") { Description = "TLS handshakes the loop feeds per iteration, one per address; the rest wait unread (0: no bound)", DefaultValueFactory = _ => ServerOptions.DefaultTlsHandshakesPerIteration };
 var requireLogin = new Option<bool>("--require-login") { Description = "Admit registered names only (invite-only): make accounts with 'PollServer account add'" };
 var maxFile = new Option<long>("--max-file-bytes") { Description = "Largest file PollClients may send each other through the server (0: no file transfer)", DefaultValueFactory = _ => ServerOptions.DefaultMaxFileBytes };
 var maxTransfers = new Option<int>("--max-transfers") { Description = "File transfers one user may have going at once, sending and receiving", DefaultValueFactory = _ => ServerOptions.DefaultMaxTransfersPerUser };
@@ -57,6 +58,7 @@ historyMaxBytes.Validators.Add(r =>
     }
 });
 AddRangeCheck(maxTransfers, 1, 100);
+AddRangeCheck(tlsHandshakes, 0, 64);
 AddRangeCheck(maxPerAddress, 0, 1_000_000);
 AddRangeCheck(connectsPerMinute, 0, 1_000_000);
 maxFile.Validators.Add(r =>
@@ -106,7 +108,7 @@ logLevel.Validators.Add(r =>
 
 var root = new RootCommand("PollServer: a chat server speaking the classic 10-byte-header protocol on one Socket.Select loop.")
 {
-    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, historyDays, historyMaxBytes, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, maxFile, maxTransfers, offerTimeout, maxPerAddress, connectsPerMinute, logLevel,
+    port, host, maxClients, maxMessage, maxName, maxPending, maxOutputMemory, nameTimeout, announceLimit, messageRate, messageBurst, floodTimeout, byteRate, historyOnJoin, historyDays, historyMaxBytes, dataDir, requireLogin, tlsPort, tlsOnly, tlsCert, tlsHandshakes, maxFile, maxTransfers, offerTimeout, maxPerAddress, connectsPerMinute, logLevel,
 };
 root.Validators.Add(r =>
 {
@@ -167,6 +169,7 @@ root.SetAction(result =>
         TlsPort = result.GetValue(tlsPort),
         TlsOnly = result.GetValue(tlsOnly),
         TlsCertificateFile = result.GetValue(tlsCert),
+        TlsHandshakesPerIteration = result.GetValue(tlsHandshakes),
         MaxFileBytes = result.GetValue(maxFile),
         MaxTransfersPerUser = result.GetValue(maxTransfers),
         FileOfferTimeout = TimeSpan.FromSeconds(result.GetValue(offerTimeout)),

@@ -93,7 +93,7 @@ public sealed class ProcessTests
         using RunningProcess server = RunningProcess.Server("--help");
 
         Assert.That(server.WaitForExit(ExitTimeout), Is.Zero);
-        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--history-days", "--history-max-bytes", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--max-per-address", "--connects-per-minute", "--log-level" })
+        foreach (string option in new[] { "--port", "--host", "--max-clients", "--max-message-bytes", "--max-username-bytes", "--max-pending-bytes", "--max-output-memory", "--name-timeout", "--announce-limit", "--message-rate", "--message-burst", "--flood-timeout", "--byte-rate", "--history", "--history-days", "--history-max-bytes", "--max-file-bytes", "--max-transfers", "--file-offer-timeout", "--max-per-address", "--connects-per-minute", "--tls-handshakes-per-iteration", "--log-level" })
         {
             Assert.That(server.Transcript, Does.Contain(option));
         }
@@ -121,6 +121,15 @@ public sealed class ProcessTests
         using RunningProcess invalid = RunningProcess.Server("--port", "0", "--max-per-address", "-1");
         Assert.That(invalid.WaitForExit(ExitTimeout), Is.Not.Zero);
         Assert.That(invalid.Transcript, Does.Contain("--max-per-address must be between 0 and 1000000"));
+    }
+
+    [Test]
+    public void The_tls_handshake_bound_is_range_checked()
+    {
+        using RunningProcess invalid = RunningProcess.Server("--port", "0", "--tls-handshakes-per-iteration", "65");
+
+        Assert.That(invalid.WaitForExit(ExitTimeout), Is.Not.Zero);
+        Assert.That(invalid.Transcript, Does.Contain("--tls-handshakes-per-iteration must be between 0 and 64"));
     }
 
     [Test]
