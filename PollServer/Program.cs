@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using NLog;
 using PollChat.Server;
+using PollChat.Server.Cli;
+using PollChat.Server.Loop;
 
 // Program only turns the command line into ServerOptions and starts the server.
 var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on (0 picks a free one)", DefaultValueFactory = _ => ServerOptions.DefaultPort };

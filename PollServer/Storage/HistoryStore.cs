@@ -16,7 +16,7 @@ namespace PollChat.Server.Storage;
 /// A crash loses at most the messages not yet committed: about one batch interval's worth. This
 /// class does not decide what is stored or shown: the server does.
 /// </summary>
-internal sealed class HistoryStore : IDisposable
+internal sealed class HistoryStore : IDisposable, Loop.IInputGate
 {
     /// <summary>Messages wait at most this long for their commit; it bounds what kill -9 can lose, and makes one sync per batch, not per message.</summary>
     public const int BatchMilliseconds = 100;
