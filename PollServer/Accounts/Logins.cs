@@ -11,16 +11,19 @@ namespace PollChat.Server.Accounts;
 /// Accounts: registered names and their passwords, and who may take a registered name. Every
 /// account is kept in memory, so the chat can tell at once whether a name needs a login; hashing
 /// and checking passwords (slow on purpose) run on <see cref="PasswordWorkers"/>, and the result
-/// comes back through the loop's <see cref="IConnections.Post"/>; saving goes through the history
+/// comes back through the loop's <see cref="ILoop.Post"/>; saving goes through the history
 /// writer. A password is never logged,
 /// echoed or relayed. A registered name belongs to whoever proves its password: connecting
 /// with it while others hold it or wait for it is not refused, and the first right password
 /// takes it from them (IRC's REGAIN), so neither a squatter nor a ghost of one's own dropped
 /// connection keeps the owner out.
 /// </summary>
-internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, Lobby lobby, ChatHistory history, AddressLimits addressLimits, IConnections connections) : IDisposable
+internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, Lobby lobby, ChatHistory history, AddressLimits addressLimits, IConnections connections, ILoop loop, LoopClock clock, Timers timers) : IDisposable
 {
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
+
+    /// <summary>The login deadline's callback, made once.</summary>
+    private Action<object?, long>? _loginDeadline;
 
     /// <summary>Short passwords fall to guessing even at 600,000 iterations per guess.</summary>
     private const int MinPasswordChars = 8;
@@ -43,7 +46,6 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
     /// <summary>Connections that logged in to a name someone was chatting under, waiting for that ghost's departure to be told (see <see cref="TakeName"/>).</summary>
     private readonly List<(ChatUser Winner, ChatUser Ghost)> _afterGhosts = [];
 
-    private readonly Queue<ChatUser> _loginDeadlines = new();
     private readonly LoginThrottle _loginThrottle = new();
     private PasswordWorkers? _passwordWorkers;
 
@@ -66,9 +68,6 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
     /// <summary>Whether a user may use the admin commands: logged in to an account marked admin.</summary>
     public bool IsAdmin(ChatUser user) => user.LoggedIn && _accounts.TryGetValue(user.Name!, out Account? account) && account.Admin;
-
-    /// <summary>When the next login deadline falls, for the loop's timeout; <see cref="long.MaxValue"/> when nobody is logging in.</summary>
-    public long NextDeadline => _loginDeadlines.TryPeek(out ChatUser? loggingIn) ? loggingIn.LoginDeadline : long.MaxValue;
 
     /// <summary>With the loop's sweep: the throttle forgets failures that have aged out.</summary>
     public void Forget(long now) => _loginThrottle.Forget(now);
@@ -129,7 +128,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
         waiting.Add(client);
         client.LoginDeadline = now + (long)options.LoginTimeout.TotalMilliseconds;
-        _loginDeadlines.Enqueue(client);
+        timers.At(client.LoginDeadline, _loginDeadline ??= (state, at) => LoginDeadlinePassed((ChatUser)state!, at), client);
         outbox.Notice(client, Notices.LoginRequired(client.Name!, options.LoginTimeout), now);
     }
 
@@ -142,16 +141,12 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         }
     }
 
-    public void DropLateLogins(long now)
+    /// <summary>A connection's time to log in is up: dropped, unless it logged in (it may be waiting for a ghost's goodbye, see <see cref="TakeName"/>).</summary>
+    private void LoginDeadlinePassed(ChatUser client, long now)
     {
-        ArriveAfterGhosts(now);
-        while (_loginDeadlines.TryPeek(out ChatUser? client) && (client.State != UserState.AwaitingLogin || client.LoginDeadline <= now))
+        if (client.State == UserState.AwaitingLogin && !client.LoggedIn)
         {
-            _loginDeadlines.Dequeue();
-            if (client.State == UserState.AwaitingLogin && !client.LoggedIn) // A logged-in one is only waiting for a ghost's goodbye (TakeName).
-            {
-                connections.Close(client.Connection, CloseReason.LoginTimeout, Notices.LoginTimeout(options.LoginTimeout), now);
-            }
+            connections.Close(client.Connection, CloseReason.LoginTimeout, Notices.LoginTimeout(options.LoginTimeout), now);
         }
     }
 
@@ -186,7 +181,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
     private void FinishLogin(ChatUser client, Account account, bool matches)
     {
-        long now = Environment.TickCount64;
+        long now = clock.Now;
         if (client.State == UserState.Left || !IsNameOf(client, account))
         {
             return;
@@ -232,15 +227,15 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         {
             connections.Close(ghost.Connection, CloseReason.NameReclaimed, Notices.LoggedInElsewhere(name, winner.Endpoint), now, detail: $"#{winner.Id} from {winner.Endpoint} logged in as {name}");
             _afterGhosts.Add((winner, ghost));
-            connections.Wake(); // A next turn at once, not at the next timer or socket event.
+            // The winner arrives in this turn's close phase, right after the ghost has left (ArriveAfterGhosts).
             return;
         }
 
         lobby.Arrive(winner, now);
     }
 
-    /// <summary>Each turn (from the timers): winners whose ghost has left its room arrive; had another login taken the name meanwhile, that one leaves in turn.</summary>
-    private void ArriveAfterGhosts(long now)
+    /// <summary>Each turn's close phase, after departures are told: winners whose ghost has left its room arrive; had another login taken the name meanwhile, that one leaves in turn.</summary>
+    public void ArriveAfterGhosts(long now)
     {
         for (int i = _afterGhosts.Count - 1; i >= 0; i--)
         {
@@ -281,7 +276,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
     private void FinishRegister(ChatUser client, string name, PasswordHash hash)
     {
-        long now = Environment.TickCount64;
+        long now = clock.Now;
         if (client.State != UserState.Chatting || client.Name != name || _accounts.ContainsKey(name))
         {
             return; // Renamed, gone, or someone else registered it meanwhile.
@@ -316,7 +311,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         (string oldPassword, string newPassword) = (parts[0], parts[1]);
         StartPasswordWork(client, () => account.Password.Matches(oldPassword) ? PasswordHash.Create(newPassword) : null, hash =>
         {
-            long at = Environment.TickCount64;
+            long at = clock.Now;
             if (client.State != UserState.Chatting || !IsNameOf(client, account))
             {
                 return;
@@ -354,7 +349,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
         StartPasswordWork(client, () => account.Password.Matches(password), matches =>
         {
-            long at = Environment.TickCount64;
+            long at = clock.Now;
             if (client.State != UserState.Chatting || !IsNameOf(client, account))
             {
                 return;
@@ -405,14 +400,14 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
             }
 
             client.PasswordWorkPending = false;
-            outbox.Error(client, Notices.PasswordWorkersBusy, Environment.TickCount64);
+            outbox.Error(client, Notices.PasswordWorkersBusy, clock.Now);
             return false;
         });
 
-        void Done(T result) => connections.Post(() =>
+        void Done(T result) => loop.Post(() =>
         {
             client.PasswordWorkPending = false;
-            addressLimits.PasswordJobDone(address, Environment.TickCount64);
+            addressLimits.PasswordJobDone(address, clock.Now);
             finish(result);
         });
     }

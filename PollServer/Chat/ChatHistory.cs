@@ -12,7 +12,7 @@ namespace PollChat.Server.Chat;
 /// (<see cref="IInputGate"/>), and accounts and bans are saved through <see cref="Save"/>, in
 /// order with the messages. The disk is the store's thread's; nothing here waits for it.
 /// </summary>
-internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox outbox, IConnections connections)
+internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox outbox, ILoop loop, LoopClock clock)
 {
     /// <summary>A page of results: enough to find the message meant, few enough to read.</summary>
     private const int MaxSearchResults = 20;
@@ -124,7 +124,7 @@ internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox out
         string room = user.Room!.Name;
         string query = string.Join(' ', words);
         // The answer comes back through the loop; by then the user may have left, which ShowResults checks.
-        if (!Store.TrySearch(room, words, MaxSearchResults, MaxSearchScanned, result => connections.Post(() => ShowResults(user, room, query, result))))
+        if (!Store.TrySearch(room, words, MaxSearchResults, MaxSearchScanned, result => loop.Post(() => ShowResults(user, room, query, result))))
         {
             outbox.Error(user, Notices.SearchesBusy, now);
             return;
@@ -141,7 +141,7 @@ internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox out
             return;
         }
 
-        long now = Environment.TickCount64;
+        long now = clock.Now;
         if (result.Failed)
         {
             outbox.Error(user, Notices.SearchFailed, now);

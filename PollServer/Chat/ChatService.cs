@@ -9,8 +9,9 @@ namespace PollChat.Server.Chat;
 /// <summary>
 /// The chat behind the loop: it builds the chat's parts, each with its collaborators passed in,
 /// and is the one <see cref="IConnectionHandler"/> the loop talks to. Frames go to the
-/// <see cref="MessageHandler"/>, arrivals and departures to the <see cref="Lobby"/>, deadlines to
-/// the logins and file transfers. It holds no chat state of its own.
+/// <see cref="MessageHandler"/>, arrivals and departures to the <see cref="Lobby"/>; the logins and
+/// file transfers register their own deadlines with the loop's <see cref="Timers"/>. It holds no
+/// chat state of its own.
 /// </summary>
 internal sealed class ChatService : IConnectionHandler, IDisposable
 {
@@ -28,29 +29,27 @@ internal sealed class ChatService : IConnectionHandler, IDisposable
     private readonly CommandTable _commands;
     private readonly MessageHandler _messages;
 
-    public ChatService(ServerOptions options, IConnections connections, ServerCounters counters, AddressLimits addressLimits)
+    public ChatService(ServerOptions options, IConnections connections, ILoop loop, LoopClock clock, Timers timers, ServerCounters counters, AddressLimits addressLimits)
     {
         _options = options;
         var rooms = new Rooms();
         var outbox = new Outbox(connections, _users);
         _presence = new Presence(options, _users, outbox);
-        _history = new ChatHistory(options, rooms, outbox, connections);
+        _history = new ChatHistory(options, rooms, outbox, loop, clock);
         _moderation = new ModerationState(_history, outbox);
-        _transfers = new FileTransfers(options, _users, outbox, _moderation, connections, counters);
-        _lobby = new Lobby(options, _users, rooms, outbox, _presence, _history, _moderation, _transfers, connections);
-        _logins = new Logins(options, _users, outbox, _lobby, _history, addressLimits, connections);
+        _transfers = new FileTransfers(options, _users, outbox, _moderation, connections, counters, timers);
+        _lobby = new Lobby(options, _users, rooms, outbox, _presence, _history, _moderation, _transfers, loop);
+        _logins = new Logins(options, _users, outbox, _lobby, _history, addressLimits, connections, loop, clock, timers);
         _commands = CommandList.Build(
             new UserCommands(options, _users, outbox, _presence, _logins, _moderation, _history, connections),
             new RoomCommands(options, rooms, outbox, _history),
             new ModerationCommands(_moderation, _users, outbox, connections),
-            new OperatorCommands(_users, rooms, outbox, connections),
-            _logins, _transfers, outbox);
+            new OperatorCommands(_users, rooms, outbox, loop),
+            _logins, _transfers, outbox, clock);
         _messages = new MessageHandler(options, _users, _lobby, _logins, _moderation, _transfers, _history, outbox, _commands, connections, counters);
     }
 
     public long NotStored => _history.Store?.NotStored ?? 0;
-
-    public long NextDeadline => Math.Min(_logins.NextDeadline, _transfers.NextTransferCheck);
 
     public IInputGate? Open()
     {
@@ -109,12 +108,10 @@ internal sealed class ChatService : IConnectionHandler, IDisposable
         return user.InvalidUtf8.Unlogged == 0 ? null : $"{user.InvalidUtf8.Unlogged} more messages refused as invalid UTF-8 since the last line";
     }
 
-    public void EndOfIteration(long now) => _lobby.TellDepartures(now);
-
-    public void RunTimers(long now)
+    public void EndOfIteration(long now)
     {
-        _logins.DropLateLogins(now);
-        _transfers.EndStaleTransfers(now);
+        _lobby.TellDepartures(now);
+        _logins.ArriveAfterGhosts(now); // A login that took a ghost's name arrives once the ghost has left.
     }
 
     public void Sweep(long now)

@@ -12,7 +12,7 @@ namespace PollChat.Server.Chat;
 /// and rich clients are told. It decides who is told what; <see cref="Presence"/> decides
 /// whether a storm is told one by one.
 /// </summary>
-internal sealed class Lobby(ServerOptions options, Users users, Rooms rooms, Outbox outbox, Presence presence, ChatHistory history, ModerationState moderation, Files.FileTransfers transfers, IConnections connections)
+internal sealed class Lobby(ServerOptions options, Users users, Rooms rooms, Outbox outbox, Presence presence, ChatHistory history, ModerationState moderation, Files.FileTransfers transfers, ILoop loop)
 {
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
@@ -76,7 +76,7 @@ internal sealed class Lobby(ServerOptions options, Users users, Rooms rooms, Out
             }
 
             Room room = rooms.Leave(gone); // Here, not when it was marked: a room may be mid-relay when a member is dropped.
-            if (connections.ShuttingDown)
+            if (loop.ShuttingDown)
             {
                 continue;
             }

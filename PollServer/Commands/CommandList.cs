@@ -12,7 +12,7 @@ namespace PollChat.Server.Commands;
 /// </summary>
 internal static class CommandList
 {
-    public static CommandTable Build(UserCommands user, RoomCommands rooms, ModerationCommands moderation, OperatorCommands console, Logins logins, FileTransfers files, Outbox outbox)
+    public static CommandTable Build(UserCommands user, RoomCommands rooms, ModerationCommands moderation, OperatorCommands console, Logins logins, FileTransfers files, Outbox outbox, Loop.LoopClock clock)
     {
         CommandTable? table = null;
         CommandSpec[] commands =
@@ -56,7 +56,7 @@ internal static class CommandList
             new("stats", [], "/stats", "the counters line, as SIGUSR1 logs it", CommandAccess.Console, (c, _) => console.ShowStats(c)),
             new("quit", [], "/quit", "shut the server down cleanly, telling everyone", CommandAccess.Console, (c, _) => console.Quit(c)),
         ];
-        table = new CommandTable(commands, outbox, logins.IsAdmin);
+        table = new CommandTable(commands, outbox, logins.IsAdmin, clock);
         return table;
     }
 }

@@ -65,9 +65,11 @@ internal sealed class CommandTable
     private readonly Dictionary<string, CommandSpec> _forConsole = new(StringComparer.OrdinalIgnoreCase);
     private readonly Outbox _outbox;
     private readonly Func<ChatUser, bool> _isAdmin;
+    private readonly Loop.LoopClock _clock;
 
-    public CommandTable(IEnumerable<CommandSpec> commands, Outbox outbox, Func<ChatUser, bool> isAdmin)
+    public CommandTable(IEnumerable<CommandSpec> commands, Outbox outbox, Func<ChatUser, bool> isAdmin, Loop.LoopClock clock)
     {
+        _clock = clock;
         _commands = [.. commands];
         _outbox = outbox;
         _isAdmin = isAdmin;
@@ -104,7 +106,7 @@ internal sealed class CommandTable
             if (_isAdmin(user))
             {
                 // An admin's answers are notices, as the operator's are lines: moderation answers are reports, not errors.
-                command.Run(new CommandContext(user, user.Name!, now, text => _outbox.Notice(user, text, Environment.TickCount64), text => _outbox.Notice(user, text, Environment.TickCount64)), args);
+                command.Run(new CommandContext(user, user.Name!, now, text => _outbox.Notice(user, text, now), text => _outbox.Notice(user, text, now)), args);
             }
             else
             {
@@ -133,7 +135,7 @@ internal sealed class CommandTable
         (string word, string args) = Split(trimmed.StartsWith('/') ? trimmed[1..] : trimmed);
         if (_forConsole.TryGetValue(word, out CommandSpec? command) && command.Name.Equals(word, StringComparison.OrdinalIgnoreCase))
         {
-            command.Run(new CommandContext(null, OperatorName, Environment.TickCount64, reply, reply), args);
+            command.Run(new CommandContext(null, OperatorName, _clock.Now, reply, reply), args);
         }
         else
         {

@@ -37,7 +37,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
 
         user.KickedBy = context.By;
         user.KickReason = reason is null ? null : ControlCharacters.Strip(reason);
-        connections.Close(user.Connection, CloseReason.Kicked, Notices.Kicked(context.By, user.KickReason), Environment.TickCount64, detail: $"by {context.By}{(user.KickReason is null ? "" : ": " + user.KickReason)}");
+        connections.Close(user.Connection, CloseReason.Kicked, Notices.Kicked(context.By, user.KickReason), context.Now, detail: $"by {context.By}{(user.KickReason is null ? "" : ": " + user.KickReason)}");
         context.Reply($"Kicked {user.Name}{(user.KickReason is null ? "" : $": {user.KickReason}")}");
     }
 
@@ -65,7 +65,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         var ban = new Ban(target, duration is { } d ? DateTime.UtcNow + d : null, context.By);
         moderation.Ban(ban);
         int dropped = 0;
-        long now = Environment.TickCount64;
+        long now = context.Now;
         foreach (ChatUser user in users.All)
         {
             bool hit = isAddress ? user.Address == target : string.Equals(user.Name, target, StringComparison.OrdinalIgnoreCase);
@@ -114,7 +114,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
 
         moderation.Mute(user.Name!, duration is { } d ? DateTime.UtcNow + d : null);
         string howLong = duration is { } length ? $" for {Notices.Duration((long)length.TotalMilliseconds)}" : "";
-        outbox.Notice(user, $"You were muted by {context.By}{howLong}: nothing you say reaches anyone", Environment.TickCount64);
+        outbox.Notice(user, $"You were muted by {context.By}{howLong}: nothing you say reaches anyone", context.Now);
         context.Reply($"Muted {user.Name}{howLong}");
     }
 
@@ -128,7 +128,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         {
             if (users.TryGet(name, out ChatUser? user))
             {
-                outbox.Notice(user, "You can speak again", Environment.TickCount64);
+                outbox.Notice(user, "You can speak again", context.Now);
             }
 
             context.Reply($"{name} can speak again");

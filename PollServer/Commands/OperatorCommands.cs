@@ -10,7 +10,7 @@ namespace PollChat.Server.Commands;
 /// shutdown. They run on the loop thread like everything else; answers go back as lines, never
 /// to a client.
 /// </summary>
-internal sealed class OperatorCommands(Users users, Rooms rooms, Outbox outbox, IConnections connections)
+internal sealed class OperatorCommands(Users users, Rooms rooms, Outbox outbox, ILoop loop)
 {
     public void ShowUsers(CommandContext context)
     {
@@ -39,11 +39,11 @@ internal sealed class OperatorCommands(Users users, Rooms rooms, Outbox outbox, 
         context.Reply(string.Create(CultureInfo.InvariantCulture, $"Said to {users.OnlineCount} online: {text}"));
     }
 
-    public void ShowStats(CommandContext context) => context.Reply(connections.StatsLine());
+    public void ShowStats(CommandContext context) => context.Reply(loop.StatsLine());
 
     public void Quit(CommandContext context)
     {
         context.Reply("Shutting down.");
-        connections.Shutdown();
+        loop.Shutdown();
     }
 }

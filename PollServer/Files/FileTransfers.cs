@@ -17,7 +17,7 @@ namespace PollChat.Server.Files;
 /// rate; the window, not the rate, paces them. This class owns the transfers going on and their
 /// deadlines; the commands that start and end them are <c>/file</c>'s.
 /// </summary>
-internal sealed class FileTransfers(ServerOptions options, Users users, Outbox outbox, ModerationState moderation, IConnections connections, ServerCounters counters)
+internal sealed class FileTransfers(ServerOptions options, Users users, Outbox outbox, ModerationState moderation, IConnections connections, ServerCounters counters, Timers timers)
 {
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
@@ -37,7 +37,8 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
 
     private readonly Dictionary<int, FileTransfer> _transfers = [];
     private int _lastTransferId;
-    private long _nextTransferCheck;
+    private bool _checkScheduled;
+    private Action<object?, long>? _check;
 
     /// <summary>Data and acknowledgements; false if the message is neither, and takes the ordinary path.</summary>
     public bool TryHandleFileStream(ChatUser client, ReadOnlySpan<byte> payload, long now)
@@ -211,9 +212,10 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         _transfers.Add(transfer.Id, transfer);
         (sender.Transfers ??= []).Add(transfer);
         (receiver.Transfers ??= []).Add(transfer);
-        if (_transfers.Count == 1)
+        if (!_checkScheduled)
         {
-            _nextTransferCheck = now + TransferCheckIntervalMilliseconds; // The first in a while; later ones share its checks.
+            _checkScheduled = true; // The first in a while; later ones share its checks, which stop once no transfer is left.
+            timers.At(now + TransferCheckIntervalMilliseconds, _check ??= (_, at) => EndStaleTransfers(at));
         }
 
         Log.Info("File transfer {Id}: {Sender} offers {Receiver} '{Name}' ({Size} bytes)", transfer.Id, sender.Name, receiver.Name, name, size);
@@ -318,14 +320,15 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
     }
 
     /// <summary>Offers nobody answered and transfers where nothing moves are ended.</summary>
-    public void EndStaleTransfers(long now)
+    private void EndStaleTransfers(long now)
     {
-        if (_transfers.Count == 0 || now < _nextTransferCheck)
+        if (_transfers.Count == 0)
         {
+            _checkScheduled = false;
             return;
         }
 
-        _nextTransferCheck = now + TransferCheckIntervalMilliseconds;
+        timers.At(now + TransferCheckIntervalMilliseconds, _check!);
         foreach (FileTransfer transfer in _transfers.Values.ToArray())
         {
             if (!transfer.Accepted && now - transfer.OfferedAt >= (long)options.FileOfferTimeout.TotalMilliseconds)
@@ -339,8 +342,6 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         }
     }
 
-    /// <summary>When the loop must wake for <see cref="EndStaleTransfers"/>; long.MaxValue when no transfer is going.</summary>
-    public long NextTransferCheck => _transfers.Count == 0 ? long.MaxValue : _nextTransferCheck;
 
     /// <summary>
     /// File data, and the acknowledgements a receiver owes for it, are paced by their transfer's

@@ -73,7 +73,7 @@ internal sealed class ClientConnection
     /// <summary>The byte rate limit's state, a mutable struct field like <see cref="Rate"/>.</summary>
     public ByteBudget Bytes;
 
-    /// <summary>While later than now (loop milliseconds), the socket is left out of the read list: the client sent faster than the byte rate. Not 0 exactly while the client is in the server's paused list.</summary>
+    /// <summary>While later than now (loop milliseconds), the socket is left out of the read list: the client sent faster than the byte rate or the message rate. Not 0 exactly while a resume is due in the loop's timers.</summary>
     public long ReadsPausedUntil { get; set; }
 
     /// <summary>Whether reads were ever paused, so the log says it once per connection, not once per pause.</summary>
@@ -116,10 +116,10 @@ internal sealed class ClientConnection
     /// <summary>Our FIN was sent after the last queued byte; from then on only the peer's FIN is awaited.</summary>
     public bool SentFin { get; private set; }
 
-    /// <summary>Whether <see cref="ChatServer"/> currently lists this client as having pending output.</summary>
+    /// <summary>Whether <see cref="Connections"/> currently lists this client as having pending output.</summary>
     public bool InPendingList { get; set; }
 
-    /// <summary>Position in the server's connection list, for removal without a search.</summary>
+    /// <summary>Position in <see cref="Connections.All"/>, for removal without a search.</summary>
     public int Index { get; set; }
 
     public bool IsDisposed { get; private set; }

@@ -4,7 +4,8 @@ namespace PollChat.Server.Loop;
 /// Everything the loop tells the chat, and the only way it reaches it: a connection came, its
 /// frames arrived, it is closing, it is gone, and the chat's clock ticked. The loop hands over
 /// whole frames and never learns what they mean; the chat answers through
-/// <see cref="IConnections"/> and never sees a socket. All calls are on the loop thread.
+/// <see cref="IConnections"/> and <see cref="ILoop"/>, registers its deadlines with <see cref="Timers"/>,
+/// and never sees a socket. All calls are on the loop thread.
 /// </summary>
 internal interface IConnectionHandler
 {
@@ -28,12 +29,6 @@ internal interface IConnectionHandler
 
     /// <summary>The close phase of an iteration, before sockets close: departures are told here, never in the middle of a relay.</summary>
     void EndOfIteration(long now);
-
-    /// <summary>The chat's own deadlines (logins, file offers): when the loop must wake for them, or <see cref="long.MaxValue"/>.</summary>
-    long NextDeadline { get; }
-
-    /// <summary>Runs the chat's deadlines that are due.</summary>
-    void RunTimers(long now);
 
     /// <summary>The loop's periodic sweep (every few seconds): summaries and forgetting.</summary>
     void Sweep(long now);

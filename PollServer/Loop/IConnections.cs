@@ -1,9 +1,9 @@
 namespace PollChat.Server.Loop;
 
 /// <summary>
-/// What the chat may ask of the loop: queue bytes for a connection, close one, charge its
-/// message rate, and run something on the loop thread later. Implemented by
-/// <see cref="ChatServer"/>; the chat reaches sockets, Select lists and TLS only through it.
+/// What the chat may ask of the connections: queue bytes for one, close one, and charge or
+/// refund its budgets. Implemented by <see cref="Connections"/>; the chat reaches sockets,
+/// Select lists and TLS only through it, and never reads a connection's state.
 /// </summary>
 internal interface IConnections
 {
@@ -18,12 +18,16 @@ internal interface IConnections
 
     /// <summary>Gives back byte-rate budget for bytes paced by something else (file data and its acknowledgements).</summary>
     void RefundBytes(ClientConnection connection, int bytes);
+}
 
+/// <summary>
+/// What the chat may ask of the loop itself: run something on the loop thread later (a worker's
+/// result), the counters, a clean shutdown. Implemented by <see cref="ChatServer"/>.
+/// </summary>
+internal interface ILoop
+{
     /// <summary>Runs an action on the loop thread at its next turn; safe from any thread.</summary>
     void Post(Action action);
-
-    /// <summary>Asks for a next turn at once, not at the next socket event or timer.</summary>
-    void Wake();
 
     /// <summary>Whether the server is shutting down: departures are no longer announced.</summary>
     bool ShuttingDown { get; }

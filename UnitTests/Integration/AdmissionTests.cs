@@ -78,7 +78,7 @@ public sealed class AdmissionTests
 
         List<string> lines = [.. LogCapture.Lines.Where(l => l.Contains(Address, StringComparison.Ordinal) && !l.StartsWith("Debug", StringComparison.Ordinal))];
         Assert.That(lines.Count(l => l.Contains("Refusing connections from " + Address + ": 1 connections at once (--max-per-address)", StringComparison.Ordinal)), Is.EqualTo(1), string.Join("\n", lines));
-        Assert.That(lines.Count(l => l.Contains("closed:", StringComparison.Ordinal) && !l.Contains("holder", StringComparison.Ordinal)), Is.Zero, "no line per refused connection above Debug");
+        Assert.That(lines.Count(l => l.Contains("closed:", StringComparison.Ordinal) && !l.Contains("holder", StringComparison.Ordinal)), Is.Zero, "no line per refused connection above Debug:\n" + string.Join("\n", lines));
     }
 
     [Test]

@@ -25,7 +25,7 @@ public sealed class LoopSurvivalTests
             for (int i = 1; i <= HistoriesKept; i++)
             {
                 // Twenty per source address, so a per-address connection limit does not turn this into a different test.
-                RawClient joiner = RawClient.Connect(server.EndPoint, from: IPAddress.Parse($"127.0.0.{2 + (i / 20)}"));
+                RawClient joiner = RawClient.Connect(server.EndPoint, from: IPAddress.Parse($"127.0.1.{2 + (i / 20)}")); // Its own range: other tests filter logs by the 127.0.0.x address they use.
                 joiner.SendBytes([.. Frame.Encode($"r{i}"), .. Frame.Encode($"/join #room{i}")]);
                 joiners.Add(joiner);
             }
