@@ -53,7 +53,7 @@ internal static class CloseReasons
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {
         CloseReason.ServerError => LogLevel.Error,
-        CloseReason.AddressLimit => LogLevel.Debug, // A flood of them is logged per address with a count instead (ChatServer.Admission.cs).
+        CloseReason.AddressLimit => LogLevel.Debug, // A flood of them is logged per address with a count instead (Loop/Admission.cs).
         CloseReason.SocketError or CloseReason.BadFrame or CloseReason.BadTls or CloseReason.OutputOverflow or CloseReason.ServerFull or CloseReason.Flooding => LogLevel.Warn,
         _ => LogLevel.Info,
     };
