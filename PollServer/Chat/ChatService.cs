@@ -84,7 +84,6 @@ internal sealed class ChatService : IConnectionHandler, IDisposable
         _users.Add(user);
         if (_moderation.BanOn(connection.Address) is { } ban)
         {
-            connection.Name = null;
             _messages.Refuse(user, CloseReason.Banned, Notices.Banned(ban.UtcUntil), now, "address banned");
         }
     }
