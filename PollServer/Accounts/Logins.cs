@@ -22,6 +22,9 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 {
     private static readonly Logger Log = LogManager.GetCurrentClassLogger();
 
+    /// <summary>A login deadline no longer applies once the user logged in, or left.</summary>
+    private static readonly Func<object?, bool> NoLongerWaiting = state => state is ChatUser { State: not UserState.AwaitingLogin } or ChatUser { LoggedIn: true };
+
     /// <summary>The login deadline's callback, made once.</summary>
     private Action<object?, long>? _loginDeadline;
 
@@ -128,7 +131,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
         waiting.Add(client);
         client.LoginDeadline = now + (long)options.LoginTimeout.TotalMilliseconds;
-        timers.At(client.LoginDeadline, _loginDeadline ??= (state, at) => LoginDeadlinePassed((ChatUser)state!, at), client);
+        timers.At(client.LoginDeadline, _loginDeadline ??= (state, at) => LoginDeadlinePassed((ChatUser)state!, at), client, NoLongerWaiting);
         outbox.Notice(client, Notices.LoginRequired(client.Name!, options.LoginTimeout), now);
     }
 

@@ -59,6 +59,7 @@ public sealed class ChatServer : IDisposable, ILoop
     private readonly List<Socket> _readList = [];
     private readonly List<Socket> _writeList = [];
     private readonly Action<object?, long> _sweep;
+    private readonly Func<bool> _readsHeld;
 
     private Socket? _listener;
     private Socket? _tlsListener;
@@ -85,6 +86,7 @@ public sealed class ChatServer : IDisposable, ILoop
         _connections.Attach(_chat);
         _input = new FrameInput(options, _counters, clock, _timers, _connections, _tls, _chat);
         _sweep = (_, now) => Sweep(now);
+        _readsHeld = () => _input.InputDeadlinesWait;
         _timers.At(clock.Now + BufferSweepIntervalMilliseconds, _sweep);
     }
 
@@ -163,6 +165,7 @@ public sealed class ChatServer : IDisposable, ILoop
             BuildSelectLists(_clock.Now);
             WaitForReadiness();
             long now = _clock.Tick();
+            _input.ResumeReadsIfCaughtUp(now); // With the time just read: how long reads were held counts in full.
             bool listenerReady = false;
             bool tlsListenerReady = false;
             foreach (Socket socket in _readList)
@@ -193,7 +196,7 @@ public sealed class ChatServer : IDisposable, ILoop
 
             _input.ReadReady(_readList, now);
             _connections.Flush();
-            _timers.RunDue(now, _input.ReadsHeld);
+            _timers.RunDue(now, _readsHeld);
             _connections.CloseMarked(now);
             _stopped = _shuttingDown && _connections.All.Count == 0;
         }
@@ -246,7 +249,7 @@ public sealed class ChatServer : IDisposable, ILoop
 
     private void BuildSelectLists(long now)
     {
-        _input.ResumeReadsIfCaughtUp(now);
+        _input.NoteListing();
         _readList.Clear();
         _writeList.Clear();
         _readList.Add(_wake.Socket);

@@ -27,6 +27,9 @@ internal sealed class Connections(ServerOptions options, ServerCounters counters
     /// <summary>A closing connection's deadline only has to wake the loop: the close phase looks at the time.</summary>
     private static readonly Action<object?, long> WakeOnly = (_, _) => { };
 
+    /// <summary>A closing connection's deadline no longer applies once it is gone.</summary>
+    private static readonly Func<object?, bool> Disposed = state => state is ClientConnection { IsDisposed: true };
+
     private readonly Dictionary<Socket, ClientConnection> _bySocket = [];
 
     // Marked in Close, handled at the end of the iteration, until disposed.
@@ -245,7 +248,7 @@ internal sealed class Connections(ServerOptions options, ServerCounters counters
         }
 
         _closing.Add(client);
-        timers.At(client.CloseDeadline, WakeOnly);
+        timers.At(client.CloseDeadline, WakeOnly, client, Disposed);
     }
 
     /// <summary>

@@ -71,6 +71,17 @@ internal sealed class FrameInput
     /// <summary>Whether the gate holds every read (the history writer is behind).</summary>
     public bool ReadsHeld => _gate?.ReadsHeld == true;
 
+    /// <summary>
+    /// Whether deadlines about clients' input must still wait: reads are held, or were when this
+    /// iteration's read list was made, so the clients they are about have not been read since.
+    /// </summary>
+    public bool InputDeadlinesWait => ReadsHeld || _heldWhenListed;
+
+    private bool _heldWhenListed;
+
+    /// <summary>Before Select: whether this iteration's read list leaves clients out for the gate.</summary>
+    public void NoteListing() => _heldWhenListed = ReadsHeld;
+
     /// <summary>What paces reads for storage, once the chat has opened it.</summary>
     public void SetGate(IInputGate? gate) => _gate = gate;
 
@@ -78,7 +89,10 @@ internal sealed class FrameInput
     public bool WantsRead(ClientConnection client, long now) => client.ReadsPausedUntil <= now && !client.HeldBack && !HeldByGate(client);
 
     /// <summary>A new connection has until its deadline to send its name; not counted while reads are held.</summary>
-    public void Accepted(ClientConnection client) => _timers.AtWhileReading(client.NameDeadline, _nameDeadline, client);
+    public void Accepted(ClientConnection client) => _timers.AtWhileReading(client.NameDeadline, _nameDeadline, client, NameArrivedOrGone);
+
+    /// <summary>A name deadline no longer applies once the name came or the connection is closing.</summary>
+    private static readonly Func<object?, bool> NameArrivedOrGone = state => state is ClientConnection { NameReceived: true } or ClientConnection { IsClosing: true };
 
     private void NameDeadlinePassed(ClientConnection client, long now)
     {
