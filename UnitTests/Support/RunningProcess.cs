@@ -16,7 +16,7 @@ internal sealed partial class RunningProcess : IDisposable
     public const string SigInt = "INT";
     public const string SigTerm = "TERM";
 
-    private readonly Process _process;
+    private readonly System.Diagnostics.Process _process; // Qualified: PollChat.Tests.Process, the process tests' namespace, hides the type here.
     private readonly BlockingCollection<string> _lines = [];
     private readonly ConcurrentQueue<string> _all = new();
 
@@ -27,7 +27,7 @@ internal sealed partial class RunningProcess : IDisposable
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
         info.Environment["POLLCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "pollchat-test-logs");
-        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process = new System.Diagnostics.Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Collect("out", e.Data);
         _process.ErrorDataReceived += (_, e) => Collect("err", e.Data);
         _process.Start();
@@ -124,7 +124,7 @@ internal sealed partial class RunningProcess : IDisposable
     /// <summary>Sends a POSIX signal by name (INT, TERM) to this process only, with the system's kill command.</summary>
     public void Signal(string signal)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", signal, _process.Id.ToString(CultureInfo.InvariantCulture)]))!;
+        using var kill = System.Diagnostics.Process.Start(new ProcessStartInfo("kill", ["-s", signal, _process.Id.ToString(CultureInfo.InvariantCulture)]))!;
         kill.WaitForExit();
         if (kill.ExitCode != 0)
         {

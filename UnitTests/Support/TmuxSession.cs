@@ -76,7 +76,7 @@ internal sealed class TmuxSession : IDisposable
         }
 
         info.Environment["TERM"] = "xterm-256color";
-        using Process tmux = Process.Start(info)!;
+        using System.Diagnostics.Process tmux = System.Diagnostics.Process.Start(info)!; // Qualified: the namespace PollChat.Tests.Process hides the type.
         string output = tmux.StandardOutput.ReadToEnd();
         string errors = tmux.StandardError.ReadToEnd();
         tmux.WaitForExit();

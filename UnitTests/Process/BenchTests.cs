@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using PollChat.Common.Framing;
 using PollChat.Tests.Support;
 
-namespace PollChat.Tests.Integration;
+namespace PollChat.Tests.Process;
 
 /// <summary>PollBench as CI runs it: a small fan-out that must deliver everything in order, and proof that its checks catch disorder.</summary>
 [TestFixture]

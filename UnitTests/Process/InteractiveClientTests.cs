@@ -2,7 +2,7 @@ using System.Globalization;
 using PollChat.Server;
 using PollChat.Tests.Support;
 
-namespace PollChat.Tests.Integration;
+namespace PollChat.Tests.Process;
 
 /// <summary>The interactive client in a real terminal (tmux): typing while messages arrive, resizing, and leaving the terminal as it was.</summary>
 [TestFixture]

@@ -5,7 +5,7 @@ using PollChat.Common.Protocol;
 using PollChat.Server;
 using PollChat.Tests.Support;
 
-namespace PollChat.Tests.Integration;
+namespace PollChat.Tests.Process;
 
 /// <summary>The real programs as processes: signals, exit codes, standard input and output.</summary>
 [TestFixture]
