@@ -120,6 +120,51 @@ public sealed class LoginThrottleTests
         Assert.That(throttle.Count, Is.Zero);
     }
 
+    [Test]
+    public void An_owner_logging_in_gives_neither_their_address_nor_the_guessed_name_a_fresh_start()
+    {
+        var throttle = new LoginThrottle();
+        for (int a = 1; a <= 5; a++)
+        {
+            for (int i = 0; i < LoginThrottle.FreeFailures; i++)
+            {
+                throttle.Failed("alice", $"10.0.0.{a}", 1_000); // The name guessed at from five addresses: 15 failures.
+            }
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            throttle.Failed("alice", Owner, 1_000); // The owner's own typos, before getting it right.
+        }
+
+        throttle.Succeeded("alice", Owner);
+        for (int i = 0; i < LoginThrottle.AddressFreeFailures - 5; i++)
+        {
+            throttle.Failed($"other{i}", Owner, 1_000); // Up to the address's free failures over all names.
+        }
+
+        Assert.That(throttle.TryStart("alice", Owner, 1_000, out _), Is.EqualTo(LoginThrottle.Hold.None), "the owner's address is within its free failures");
+        throttle.Failed("one-more", Owner, 1_000);
+        Assert.That(throttle.TryStart("alice", Owner, 1_000, out long wait), Is.EqualTo(LoginThrottle.Hold.Address), "the five before the success still count for the address");
+        Assert.That(wait, Is.EqualTo(1_000));
+        Assert.That(throttle.TryStart("alice", "10.0.0.1", 1_000, out _), Is.EqualTo(LoginThrottle.Hold.None), "a guesser's turn at the name");
+        Assert.That(throttle.TryStart("alice", "10.0.0.2", 1_000, out _), Is.EqualTo(LoginThrottle.Hold.Name), "and the ceiling still holds the others after the owner's success");
+    }
+
+    [Test]
+    public void A_name_in_other_letter_cases_is_the_same_name_to_the_throttle()
+    {
+        var throttle = new LoginThrottle();
+        throttle.Failed("alice", Guesser, 1_000);
+        throttle.Failed("Alice", Guesser, 1_000);
+        throttle.Failed("ALICE", Guesser, 1_000);
+
+        Assert.That(throttle.TryStart("aLiCe", Guesser, 1_000, out _), Is.EqualTo(LoginThrottle.Hold.None), "three free, across the spellings");
+        throttle.Failed("alicE", Guesser, 1_000);
+        Assert.That(throttle.TryStart("alice", Guesser, 1_000, out long wait), Is.EqualTo(LoginThrottle.Hold.Address), "a fourth spelling is no fresh set of free tries");
+        Assert.That(wait, Is.EqualTo(1_000));
+    }
+
     private static long Wait(LoginThrottle throttle, string name, string address, long now)
     {
         throttle.TryStart(name, address, now, out long wait);

@@ -73,4 +73,45 @@ public sealed class PersistRingTests
             Assert.That(bound.RingBytesFor(input + 12), Is.GreaterThan(free), "and the inverse is not needlessly small");
         }
     }
+
+    [TestCase(0)]
+    [TestCase(2)]
+    [TestCase(4)]
+    public void A_tail_too_short_for_a_record_is_skipped_whether_or_not_the_wrap_mark_fits_in_it(int tail)
+    {
+        byte[] text = new byte[30]; // 50-byte records with the room "#r" and the sender "al".
+        var ring = new PersistRing(100 + tail);
+        Assert.That(ring.TryWrite(1, "#r", "al", text), Is.True);
+        Assert.That(ring.TryWrite(2, "#r", "al", text), Is.True);
+        Assert.That(ring.TryRead(out _), Is.True);
+
+        Assert.That(ring.TryWrite(3, "#r", "al", "third"u8), Is.True, $"the third goes at the start, past the {tail} bytes left at the end");
+        Assert.That(ring.TryRead(out StoredMessage second), Is.True);
+        Assert.That(ring.TryRead(out StoredMessage third), Is.True, tail switch { 0 => "the second ended where the array does", < 4 => "no room for a mark: a tail too short to hold a length is skipped by its size", _ => "the mark says skip" });
+        Assert.That((second.UtcTime, third.Text), Is.EqualTo((DateTimeOffset.FromUnixTimeMilliseconds(2).UtcDateTime, "third")));
+        Assert.That(ring.TryRead(out _), Is.False, "and nothing more");
+        Assert.That(ring.UsedBytes, Is.Zero);
+    }
+
+    [Test]
+    public void A_message_comes_out_as_it_went_in_whatever_its_characters()
+    {
+        var ring = new PersistRing(1000);
+        Assert.That(ring.TryRead(out _), Is.False, "an empty ring has nothing to read");
+        Assert.That(ring.TryWrite(1_700_000_000_123, "#café", "* zoë", Encoding.UTF8.GetBytes("naïve ☕ 🎉")), Is.True);
+
+        Assert.That(ring.TryRead(out StoredMessage message), Is.True);
+        Assert.That(message, Is.EqualTo(new StoredMessage("#café", "* zoë", "naïve ☕ 🎉", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123).UtcDateTime)));
+        Assert.That(ring.UsedBytes, Is.Zero);
+    }
+
+    [Test]
+    public void A_message_larger_than_the_whole_ring_is_refused_and_leaves_it_as_it_was()
+    {
+        var ring = new PersistRing(100);
+        Assert.That(ring.TryWrite(1, "#r", "al", new byte[81]), Is.False, "101 bytes in a 100-byte ring");
+        Assert.That((ring.FreeBytes, ring.UsedBytes), Is.EqualTo((100L, 0L)));
+        Assert.That(ring.TryWrite(1, "#r", "al", new byte[80]), Is.True, "exactly the ring's size fits");
+        Assert.That(ring.FreeBytes, Is.Zero);
+    }
 }
