@@ -58,10 +58,8 @@ public sealed class CommandTests
     [TestCase("/NAMES")]
     public void Users_and_its_aliases_list_everyone_online_in_order(string command)
     {
-        using var server = TestServer.Start();
-        using var carol = RawClient.Join(server.EndPoint, "carol");
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "Bob");
+        using var chat = ChatRoom.Start(["carol", "alice", "Bob"]);
+        var (carol, alice, bob) = chat;
 
         alice.Send(command);
 
@@ -71,10 +69,8 @@ public sealed class CommandTests
     [Test]
     public void A_private_message_reaches_only_its_recipient_and_is_echoed_to_its_sender()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var chat = ChatRoom.Start(3);
+        var (alice, bob, carol) = chat;
 
         alice.Send("/msg BOB meet at noon");
 
@@ -103,9 +99,8 @@ public sealed class CommandTests
     [TestCase("/unignore bob", "You were not ignoring bob")]
     public void A_command_used_wrongly_gets_one_clear_notice_and_nothing_is_relayed(string line, string notice)
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send(line);
 
@@ -117,9 +112,8 @@ public sealed class CommandTests
     [Test]
     public void Reply_answers_whoever_sent_the_last_private_message()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/msg bob ping");
         bob.ReadUntil(p => p.Sender == "alice (private)");
@@ -131,9 +125,8 @@ public sealed class CommandTests
     [Test]
     public void Me_is_relayed_as_an_action_from_a_name_no_user_can_take()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/me waves");
 
@@ -143,9 +136,8 @@ public sealed class CommandTests
     [Test]
     public void Nick_renames_announces_and_frees_the_old_name()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/nick alicia");
 
@@ -153,7 +145,7 @@ public sealed class CommandTests
         Assert.That(alice.ReadNotice("alice is now").Text, Is.EqualTo("alice is now known as alicia"));
         alice.Send("new name, same me");
         Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("alicia", "new name, same me")));
-        using var newcomer = RawClient.Join(server.EndPoint, "alice");
+        using var newcomer = RawClient.Join(chat.EndPoint, "alice");
         alice.Send("/users");
         Assert.That(alice.ReadNotice("Online").Text, Is.EqualTo("Online (3): alice, alicia, bob"));
     }
@@ -161,9 +153,8 @@ public sealed class CommandTests
     [Test]
     public void Away_answers_private_messages_until_back()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         bob.Send("/away at lunch");
         Assert.That(bob.ReadNotice("You are marked").Text, Is.EqualTo("You are marked as away: at lunch. Type /back when you return."));
@@ -181,9 +172,8 @@ public sealed class CommandTests
     [Test]
     public void Whois_shows_how_long_online_idle_and_the_away_text()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
         bob.Send("/away brb");
         bob.ReadNotice("You are marked");
 
@@ -195,9 +185,8 @@ public sealed class CommandTests
     [Test]
     public void Whois_idle_time_counts_what_was_said_not_commands()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
         bob.Send("/me stretches");
         alice.ReadUntil(p => p.Sender == "* bob");
 
@@ -216,9 +205,8 @@ public sealed class CommandTests
     [Test]
     public void Control_characters_never_reach_another_user()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.SendBytes(PollChat.Common.Framing.Frame.Encode((ReadOnlySpan<byte>)Encoding.UTF8.GetBytes("hi\u001b[31mred\u0007\tok\u009b2J\r")));
         alice.Send("/msg bob \u001b]0;pwned\u0007psst");
@@ -230,10 +218,8 @@ public sealed class CommandTests
     [Test]
     public void Ignore_hides_someones_messages_actions_and_private_messages_until_unignore()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var chat = ChatRoom.Start(3);
+        var (alice, bob, carol) = chat;
 
         bob.Send("/ignore ALICE");
         Assert.That(bob.ReadNotice("You are ignoring").Text, Is.EqualTo("You are ignoring ALICE: you will not see their messages, actions or private messages. /unignore ALICE undoes it."));

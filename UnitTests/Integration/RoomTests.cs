@@ -11,11 +11,8 @@ public sealed class RoomTests
     [Test]
     public void Rooms_isolate_traffic_in_both_directions()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
-        using var dave = RawClient.Join(server.EndPoint, "dave");
+        using var chat = ChatRoom.Start(4);
+        var (alice, bob, carol, dave) = chat;
         alice.Send("/join #dev");
         alice.ReadNotice("You are now in");
         bob.Send("/join #DEV");
@@ -38,10 +35,8 @@ public sealed class RoomTests
     [Test]
     public void Joining_and_leaving_a_room_is_announced_in_both_rooms_with_member_counts()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var chat = ChatRoom.Start(3);
+        var (alice, bob, carol) = chat;
         bob.Send("/join #dev");
         Assert.That(bob.ReadNotice("You are now in").Text, Is.EqualTo("You are now in #dev (1 member)"));
 
@@ -60,10 +55,9 @@ public sealed class RoomTests
     [Test]
     public void A_disconnect_is_announced_only_in_the_room_that_was_left()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using (var carol = RawClient.Join(server.EndPoint, "carol"))
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
+        using (var carol = RawClient.Join(chat.EndPoint, "carol"))
         {
             carol.Send("/join #dev");
             carol.ReadNotice("You are now in");
@@ -81,9 +75,8 @@ public sealed class RoomTests
     [Test]
     public void Rooms_lists_rooms_with_members_and_topics_and_an_empty_room_disappears()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
         bob.Send("/join #dev");
         bob.ReadNotice("You are now in");
         bob.Send("/topic ship it");
@@ -101,9 +94,8 @@ public sealed class RoomTests
     [Test]
     public void Topic_is_shown_set_announced_and_told_to_whoever_joins()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/topic");
         Assert.That(alice.ReadNotice("#lobby has").Text, Is.EqualTo("#lobby has no topic; set one with /topic <text>"));
@@ -140,10 +132,8 @@ public sealed class RoomTests
     [Test]
     public void Users_tells_who_is_in_the_room_and_who_is_online()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var chat = ChatRoom.Start(3);
+        var (alice, bob, carol) = chat;
         alice.Send("/join #dev");
         alice.ReadNotice("You are now in");
         carol.Send("/join #dev");
