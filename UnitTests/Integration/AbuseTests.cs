@@ -17,10 +17,8 @@ public sealed class AbuseTests
     {
         const int BytesPerSecond = 32 * 1024;
         var options = new ServerOptions { BytesPerSecond = BytesPerSecond, MessagesPerSecond = 0, MaxMessageBytes = 4096 };
-        using var server = TestServer.Start(options);
-        using var streamer = RawClient.Join(server.EndPoint, "streamer");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(["streamer", "carol", "bob"], options);
+        var (streamer, carol, bob) = chat;
 
         // Half a burst more than the burst: the last part can arrive no faster than the rate allows.
         int messages = (int)(options.ByteBurst * 1.5 / 4096) + 1;
@@ -54,7 +52,7 @@ public sealed class AbuseTests
             Assert.That(seenFromStreamer, Is.EqualTo(Enumerable.Range(0, messages)), "every message, in order");
             Assert.That(carolSeenBeforeTheEnd, Is.True, "carol's message was not held behind the streamer's");
             // A lower bound only: a slow machine can take longer, but no machine can read faster than the rate.
-            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(excessBytes / BytesPerSecond * 0.8), "server counters: " + server.Operator("/stats").Single());
+            Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(excessBytes / BytesPerSecond * 0.8), "server counters: " + chat.Server.Operator("/stats").Single());
             Assert.That(LogCapture.Lines.Count(l => l.Contains("streamer from", StringComparison.Ordinal) && l.Contains("bytes/s; reading it only as fast as that", StringComparison.Ordinal)), Is.EqualTo(1), "logged once");
         });
     }
@@ -62,10 +60,8 @@ public sealed class AbuseTests
     [Test]
     public void A_frame_left_unfinished_past_the_timeout_drops_its_sender_with_a_reason()
     {
-        using var server = TestServer.Start(new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1) });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var slowloris = RawClient.Join(server.EndPoint, "slowloris");
+        using var chat = ChatRoom.Start(["alice", "bob", "slowloris"], new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1) });
+        var (alice, bob, slowloris) = chat;
 
         slowloris.SendBytes(Encoding.ASCII.GetBytes("100       only part of it"));
 
@@ -79,9 +75,8 @@ public sealed class AbuseTests
     [Test]
     public void Frames_that_keep_straddling_receives_are_not_taken_for_a_stuck_one()
     {
-        using var server = TestServer.Start(new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1), MessagesPerSecond = 0 });
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var talker = RawClient.Join(server.EndPoint, "talker");
+        using var chat = ChatRoom.Start(["bob", "talker"], new ServerOptions { UnfinishedFrameTimeout = TimeSpan.FromSeconds(1), MessagesPerSecond = 0 });
+        var (bob, talker) = chat;
 
         // Each send ends half-way into the next frame, so the server always holds part of one, but never the same one for long.
         byte[] first = Frame.Encode("message 0");
@@ -107,10 +102,8 @@ public sealed class AbuseTests
     {
         const int Lines = 25;
         var options = new ServerOptions { MessagesPerSecond = 10, MessageBurst = 3 };
-        using var server = TestServer.Start(options);
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var paster = RawClient.Join(server.EndPoint, "paster");
+        using var chat = ChatRoom.Start(["alice", "bob", "paster"], options);
+        var (alice, bob, paster) = chat;
 
         var watch = Stopwatch.StartNew();
         paster.SendBytes([.. Enumerable.Range(1, Lines).SelectMany(i => Frame.Encode($"line {i}"))]);
@@ -140,7 +133,7 @@ public sealed class AbuseTests
             // A lower bound only: no machine may pass the lines faster than the rate.
             Assert.That(watch.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo((Lines - 3) / 10.0 * 0.8));
             Assert.That(paster.Transcript.Count(l => l.Contains("Slow down", StringComparison.Ordinal)), Is.EqualTo(1), "told once");
-            Assert.That(server.Operator("/stats").Single(), Does.Contain(" held_back=1 "));
+            Assert.That(chat.Server.Operator("/stats").Single(), Does.Contain(" held_back=1 "));
         });
 
         paster.Send("after the paste");
@@ -151,10 +144,8 @@ public sealed class AbuseTests
     public void A_sender_held_back_without_a_break_past_the_flood_timeout_is_dropped_with_one_line()
     {
         var options = new ServerOptions { MessagesPerSecond = 2, MessageBurst = 1, FloodTimeout = TimeSpan.FromSeconds(1) };
-        using var server = TestServer.Start(options);
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var flooder = RawClient.Join(server.EndPoint, "flooder");
+        using var chat = ChatRoom.Start(["alice", "bob", "flooder"], options);
+        var (alice, bob, flooder) = chat;
 
         // Ten lines at two a second take 4.5 s to pass: more than a second held back without a break.
         flooder.SendBytes([.. Enumerable.Range(1, 10).SelectMany(i => Frame.Encode($"flood {i}"))]);
@@ -171,10 +162,8 @@ public sealed class AbuseTests
     public void Frames_refused_as_invalid_UTF8_cost_the_rate_and_are_logged_once_with_a_count()
     {
         const int Frames = 2000;
-        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 5, MessageBurst = 10 });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var fuzzer = RawClient.Join(server.EndPoint, "fuzzer");
+        using var chat = ChatRoom.Start(["alice", "bob", "fuzzer"], new ServerOptions { MessagesPerSecond = 5, MessageBurst = 10 });
+        var (alice, bob, fuzzer) = chat;
 
         byte[] invalid = [.. Encoding.ASCII.GetBytes("1         "), 0xFF];
         fuzzer.SendBytes([.. Enumerable.Repeat(invalid, Frames).SelectMany(f => f)]);
@@ -186,7 +175,7 @@ public sealed class AbuseTests
             Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo($"witness {i}"));
         }
 
-        string stats = server.Operator("/stats").Single();
+        string stats = chat.Server.Operator("/stats").Single();
         long framesIn = long.Parse(System.Text.RegularExpressions.Regex.Match(stats, @" frames_in=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Multiple(() =>
         {
@@ -233,13 +222,12 @@ public sealed class AbuseTests
     {
         const int Messages = 600;
         var options = new ServerOptions { MessagesPerSecond = 0, BytesPerSecond = 0, MaxPendingOutputBytes = 1024 * 1024, MaxOutputMemory = 1536 * 1024 };
-        using var server = TestServer.Start(options);
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var sender = RawClient.Join(server.EndPoint, "sender");
-        using RawClient stuckA = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
+        using var chat = ChatRoom.Start(["bob", "sender"], options);
+        var (bob, sender) = chat;
+        using RawClient stuckA = RawClient.Connect(chat.EndPoint, receiveBufferSize: 4096);
         stuckA.Send("stuckA");
         stuckA.ReadNotice("Welcome");
-        using RawClient stuckB = RawClient.Connect(server.EndPoint, receiveBufferSize: 4096);
+        using RawClient stuckB = RawClient.Connect(chat.EndPoint, receiveBufferSize: 4096);
         stuckB.Send("stuckB");
         stuckB.ReadNotice("Welcome");
 
@@ -260,7 +248,7 @@ public sealed class AbuseTests
             received.Add(int.Parse(bob.ReadUntil(p => p.Sender == "sender").Text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        string stats = server.Operator("/stats").Single();
+        string stats = chat.Server.Operator("/stats").Single();
         Assert.Multiple(() =>
         {
             Assert.That(received, Is.EqualTo(Enumerable.Range(0, Messages)), "a reader loses nothing");
@@ -273,16 +261,15 @@ public sealed class AbuseTests
     public void A_join_and_leave_storm_is_told_as_counts_not_one_line_per_bot_and_then_calms_down()
     {
         const int Bots = 300; // 600 changes: six times the burst announced one by one.
-        using var server = TestServer.Start();
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var rich = RawClient.Join(server.EndPoint, "rich");
+        using var chat = ChatRoom.Start(["bob", "rich"]);
+        var (bob, rich) = chat;
         rich.Send("/rich 1");
         rich.ReadUntil(p => p.Sender == "*event*" && p.Text.Contains("\"users\"", StringComparison.Ordinal));
 
         for (int i = 0; i < Bots; i++)
         {
             // Five per source address, so a per-address connection limit does not turn this into a different test.
-            using RawClient bot = RawClient.Connect(server.EndPoint, from: System.Net.IPAddress.Parse($"127.0.0.{100 + (i / 5)}"));
+            using RawClient bot = RawClient.Connect(chat.EndPoint, from: System.Net.IPAddress.Parse($"127.0.0.{100 + (i / 5)}"));
             bot.Send($"bot{i}");
             bot.ReadNotice("Welcome");
         }
@@ -316,7 +303,7 @@ public sealed class AbuseTests
             Thread.Sleep(50); // Polling the log, which signals nothing.
         }
 
-        using RawClient carol = RawClient.Join(server.EndPoint, "carol");
+        using RawClient carol = RawClient.Join(chat.EndPoint, "carol");
         Assert.That(bob.ReadNotice("carol").Text, Does.StartWith("carol joined"));
         Assert.That(rich.ReadUntil(p => p.Sender == "*event*" && p.Text.Contains("carol", StringComparison.Ordinal)).Text, Does.Contain("\"type\":\"online\""));
         Assert.That(rich.Transcript.Count(l => l.Contains("\"type\":\"tracking\"", StringComparison.Ordinal)), Is.EqualTo(1), "told once");

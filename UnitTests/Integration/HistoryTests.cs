@@ -36,9 +36,8 @@ public sealed partial class HistoryTests
     [Test]
     public void History_shows_the_last_n_and_rejects_a_bad_count()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
         foreach (string line in new[] { "one", "two", "three" })
         {
             alice.Send(line);
@@ -59,9 +58,8 @@ public sealed partial class HistoryTests
     [Test]
     public void Joining_a_room_replays_that_rooms_history_after_the_room_notice()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
         alice.Send("/join #dev");
         alice.ReadNotice("You are now in");
         alice.Send("dev talk");
@@ -98,9 +96,8 @@ public sealed partial class HistoryTests
     [Test]
     public void History_keeps_the_last_100_messages_of_a_room()
     {
-        using var server = TestServer.Start(new ServerOptions { MessagesPerSecond = 0 });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2, new ServerOptions { MessagesPerSecond = 0 });
+        var (alice, bob) = chat;
         for (int i = 1; i <= 105; i++)
         {
             alice.Send($"m{i}");

@@ -58,22 +58,21 @@ public sealed class LoopSurvivalTests
     [Test]
     public void A_failing_handler_drops_only_its_connection_and_logs_its_stack_once()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         // No input is known to make a handler throw (that is the point), so the test makes one throw:
         // a posted result that fails, as a worker's might, and then a connection whose handling fails.
-        server.Post(() => throw new InvalidOperationException("posted failure for the test"));
-        using RawClient victim = RawClient.Join(server.EndPoint, "victim");
-        server.FailNextHandlingOf("victim");
+        chat.Server.Post(() => throw new InvalidOperationException("posted failure for the test"));
+        using RawClient victim = RawClient.Join(chat.EndPoint, "victim");
+        chat.Server.FailNextHandlingOf("victim");
         victim.Send("this makes the handler throw");
         (_, string notice) = victim.ReadNotice("The server failed");
         Assert.That(notice, Is.EqualTo(Notices.ServerError));
         Assert.That(victim.WaitForEndOfStream(), Is.True, "the failed connection is closed");
 
-        using RawClient second = RawClient.Join(server.EndPoint, "second");
-        server.FailNextHandlingOf("second");
+        using RawClient second = RawClient.Join(chat.EndPoint, "second");
+        chat.Server.FailNextHandlingOf("second");
         second.Send("and again");
         Assert.That(second.WaitForEndOfStream(), Is.True);
 
@@ -81,7 +80,7 @@ public sealed class LoopSurvivalTests
         Assert.That(bob.ReadUntil(p => p.Sender == "alice"), Is.EqualTo(("alice", "the chat goes on")));
         Assert.Multiple(() =>
         {
-            Assert.That(server.Operator("/stats").Single(), Does.Contain(" handler_failures=3"));
+            Assert.That(chat.Server.Operator("/stats").Single(), Does.Contain(" handler_failures=3"));
             Assert.That(LogCapture.Lines.Count(l => l.Contains("handling its input failed", StringComparison.Ordinal) && l.Contains("victim", StringComparison.Ordinal)), Is.EqualTo(1), "the first failure of its kind, with its stack");
             Assert.That(LogCapture.Lines.Count(l => l.Contains("handling its input failed", StringComparison.Ordinal) && l.Contains("second", StringComparison.Ordinal)), Is.EqualTo(0), "a repeat only counts");
             Assert.That(LogCapture.Lines.Count(l => l.Contains("second from", StringComparison.Ordinal) && l.Contains("closed: ServerError", StringComparison.Ordinal)), Is.EqualTo(1), "its close line says why");

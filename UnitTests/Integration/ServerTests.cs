@@ -14,10 +14,8 @@ public sealed class ServerTests
     [Test]
     public void A_message_reaches_every_other_user_and_not_its_sender()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Join(server.EndPoint, "carol");
+        using var chat = ChatRoom.Start(3);
+        var (alice, bob, carol) = chat;
 
         alice.Send("hello all");
         Assert.That(bob.ReadUntil(p => p.Sender != ServerSender.Name), Is.EqualTo(("alice", "hello all")));
@@ -55,10 +53,9 @@ public sealed class ServerTests
     [Test]
     public void A_taken_name_in_any_case_is_refused_and_the_owner_keeps_chatting()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var impostor = RawClient.Connect(server.EndPoint);
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
+        using var impostor = RawClient.Connect(chat.EndPoint);
 
         impostor.Send("ALICE");
 
@@ -107,10 +104,8 @@ public sealed class ServerTests
     [TestCase("9999999999", TestName = "The largest length ten digits can say")]
     public void A_malformed_header_drops_only_its_sender(string header)
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var mallory = RawClient.Join(server.EndPoint, "mallory");
+        using var chat = ChatRoom.Start(["alice", "bob", "mallory"]);
+        var (alice, bob, mallory) = chat;
 
         mallory.SendBytes(Encoding.ASCII.GetBytes(header + "payload"));
 
@@ -142,9 +137,8 @@ public sealed class ServerTests
     [Test]
     public void A_message_that_is_not_UTF8_is_refused_and_the_sender_stays()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.SendBytes([.. "3         "u8, 0x61, 0xFF, 0x62]);
         Assert.That(alice.ReadNotice("Message refused").Text, Is.EqualTo("Message refused: it is not valid UTF-8"));
@@ -238,10 +232,9 @@ public sealed class ServerTests
     [Test]
     public void Connections_over_the_limit_are_told_the_server_is_full()
     {
-        using var server = TestServer.Start(new ServerOptions { MaxClients = 2 });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var carol = RawClient.Connect(server.EndPoint);
+        using var chat = ChatRoom.Start(2, new ServerOptions { MaxClients = 2 });
+        var (alice, bob) = chat;
+        using var carol = RawClient.Connect(chat.EndPoint);
 
         Assert.That(carol.ReadPair(), Is.EqualTo((ServerSender.Name, "Server full (2 clients); try again later")));
         Assert.That(carol.WaitForEndOfStream(), Is.True);
@@ -250,9 +243,8 @@ public sealed class ServerTests
     [Test]
     public void Quit_says_goodbye_closes_and_is_announced()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         bob.Send("/quit");
 
@@ -264,9 +256,8 @@ public sealed class ServerTests
     [Test]
     public void An_unknown_command_gets_a_notice_and_is_not_relayed()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/frobnicate now");
         Assert.That(alice.ReadNotice("Unknown").Text, Does.StartWith("Unknown command /frobnicate."));
@@ -278,9 +269,8 @@ public sealed class ServerTests
     [Test]
     public void A_double_slash_sends_a_literal_slash()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("//shrug");
 
@@ -290,10 +280,9 @@ public sealed class ServerTests
     [Test]
     public void An_abrupt_reset_is_announced_and_the_others_keep_chatting()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        RawClient crasher = RawClient.Join(server.EndPoint, "crasher");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
+        RawClient crasher = RawClient.Join(chat.EndPoint, "crasher");
 
         crasher.Abort();
 
@@ -321,9 +310,8 @@ public sealed class ServerTests
     [Test]
     public void A_message_at_the_configured_limit_passes_and_one_byte_more_drops_the_sender()
     {
-        using var server = TestServer.Start(new ServerOptions { MaxMessageBytes = 100 });
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2, new ServerOptions { MaxMessageBytes = 100 });
+        var (alice, bob) = chat;
 
         alice.Send(new string('a', 100));
         Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Has.Length.EqualTo(100));

@@ -12,9 +12,8 @@ public sealed class SpoofingTests
     [Test]
     public void Bidi_overrides_and_invisible_characters_arrive_neutralised_in_messages_actions_and_private_messages()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("see invoice\u202efdp.exe\u200b, 👨\u200d👩\u200d👧");
         Assert.That(bob.ReadUntil(p => p.Sender == "alice"), Is.EqualTo(("alice", "see invoicefdp.exe, 👨\u200d👩\u200d👧")));
@@ -29,9 +28,8 @@ public sealed class SpoofingTests
     [Test]
     public void A_topic_with_an_override_is_shown_without_it()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/topic release \u202e1.0");
 
@@ -41,10 +39,9 @@ public sealed class SpoofingTests
     [Test]
     public void A_name_with_a_cyrillic_a_is_refused_beside_alice_who_keeps_chatting()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
-        using var impostor = RawClient.Connect(server.EndPoint);
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
+        using var impostor = RawClient.Connect(chat.EndPoint);
 
         impostor.Send("\u0430lice");
 
@@ -77,9 +74,8 @@ public sealed class SpoofingTests
     [Test]
     public void Nick_to_a_look_alike_of_an_online_name_is_refused()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         bob.Send("/nick ALİCE");
 
@@ -89,9 +85,8 @@ public sealed class SpoofingTests
     [Test]
     public void A_room_name_that_mixes_scripts_is_refused_and_a_look_alike_room_is_the_same_room()
     {
-        using var server = TestServer.Start();
-        using var alice = RawClient.Join(server.EndPoint, "alice");
-        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
 
         alice.Send("/join #l\u043ebby");
         Assert.That(alice.ReadNotice("Cannot join").Text, Does.StartWith("Cannot join: a room name uses the letters of one script"));
