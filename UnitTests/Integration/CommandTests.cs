@@ -190,7 +190,7 @@ public sealed class CommandTests
         bob.Send("/me stretches");
         alice.ReadUntil(p => p.Sender == "* bob");
 
-        Thread.Sleep(1500); // Letting idle time pass: whois counts whole seconds.
+        chat.Server.SkipAhead(TimeSpan.FromSeconds(1.5)); // Idle time passes on the server's clock: whois counts whole seconds.
         bob.Send("/whois alice");
         bob.ReadNotice("alice:");
         alice.Send("/whois bob");

@@ -12,9 +12,12 @@ internal sealed class TestServer : IDisposable
     private string? _ownDataDirectory;
     private string? _dataDirectory;
 
+    /// <summary>Milliseconds the server's clock runs ahead of the system's: tests move time instead of sleeping.</summary>
+    private long _skipped;
+
     private TestServer(ServerOptions options)
     {
-        _server = new ChatServer(options);
+        _server = new ChatServer(options, new LoopClock(() => Environment.TickCount64 + Interlocked.Read(ref _skipped)));
         EndPoint = _server.Start();
         TlsEndPoint = _server.TlsEndPoint;
         _loop = new Thread(() =>
@@ -76,6 +79,21 @@ internal sealed class TestServer : IDisposable
         }
 
         return answer;
+    }
+
+    /// <summary>
+    /// Moves the server's clock ahead, as if <paramref name="time"/> had passed, and returns once
+    /// the loop has run an iteration on the new time: idle times, deadlines and rates see it.
+    /// </summary>
+    public void SkipAhead(TimeSpan time)
+    {
+        Interlocked.Add(ref _skipped, (long)time.TotalMilliseconds);
+        using var ticked = new ManualResetEventSlim();
+        _server.Post(ticked.Set); // The iteration that runs it read the clock after the skip.
+        if (!ticked.Wait(RawClient.DefaultTimeout))
+        {
+            throw new TimeoutException("The loop did not run an iteration after the clock was moved.");
+        }
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread.</summary>
