@@ -49,6 +49,9 @@ internal sealed class ChatService : IConnectionHandler, IDisposable
         _messages = new MessageHandler(options, _users, _lobby, _logins, _moderation, _transfers, _history, outbox, _commands, connections, counters);
     }
 
+    /// <summary>The one command table: for tests that compare /help with it.</summary>
+    public CommandTable Commands => _commands;
+
     public long NotStored => _history.Store?.NotStored ?? 0;
 
     public IInputGate? Open()

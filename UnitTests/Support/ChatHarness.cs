@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Reflection;
 using System.Text;
 using PollChat.Common.Framing;
 using PollChat.Common.Protocol;
@@ -50,10 +49,8 @@ internal sealed class ChatHarness : IDisposable
     /// <summary>The loop's time now, in milliseconds.</summary>
     public long Now => Clock.Now;
 
-    /// <summary>The chat's one command table, for tests that compare /help with it. Read from a private field: ChatService has no seam for it.</summary>
-    public CommandTable Commands =>
-        (CommandTable)(typeof(ChatService).GetField("_commands", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(Chat)
-            ?? throw new InvalidOperationException("ChatService no longer keeps its table in _commands: update the harness"));
+    /// <summary>The chat's one command table, for tests that compare /help with it.</summary>
+    public CommandTable Commands => Chat.Commands;
 
     /// <summary>A connection accepted and admitted, whose name has not arrived yet.</summary>
     public TestUser Connect()
@@ -97,7 +94,7 @@ internal sealed class ChatHarness : IDisposable
     {
         _time += (long)by.TotalMilliseconds;
         Clock.Tick();
-        Timers.RunDue(Now, readsHeld: false);
+        Timers.RunDue(Now, readsHeld: () => false);
     }
 
     /// <summary>The close phase of an iteration: departures are told.</summary>

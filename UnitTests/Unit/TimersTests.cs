@@ -26,14 +26,14 @@ public sealed class TimersTests
         timers.At(100, Record, "first");
         timers.At(200, Record, "second");
 
-        timers.RunDue(99, readsHeld: false);
+        timers.RunDue(99, readsHeld: () => false);
         Assert.That(_fired, Is.Empty, "nothing is due before the first deadline");
 
-        timers.RunDue(250, readsHeld: false);
+        timers.RunDue(250, readsHeld: () => false);
         Assert.That(Fired, Is.EqualTo("first@250, second@250"), "every due deadline runs, earliest first, with the pass's time");
         Assert.That(timers.Next(readsHeld: false), Is.EqualTo(300));
 
-        timers.RunDue(300, readsHeld: false);
+        timers.RunDue(300, readsHeld: () => false);
         Assert.Multiple(() =>
         {
             Assert.That(Fired, Is.EqualTo("first@250, second@250, third@300"), "a deadline runs once: what ran is gone from the queue");
@@ -68,7 +68,7 @@ public sealed class TimersTests
         };
         timers.At(10, again);
 
-        timers.RunDue(10, readsHeld: false);
+        timers.RunDue(10, readsHeld: () => false);
         Assert.Multiple(() =>
         {
             Assert.That(runs, Is.EqualTo(1), "the deadline registered while running waits for the next RunDue");
@@ -76,7 +76,7 @@ public sealed class TimersTests
             Assert.That(timers.Next(readsHeld: false), Is.EqualTo(10), "so the next Select does not wait");
         });
 
-        timers.RunDue(11, readsHeld: false);
+        timers.RunDue(11, readsHeld: () => false);
         Assert.That(runs, Is.EqualTo(2));
     }
 
@@ -88,11 +88,11 @@ public sealed class TimersTests
         timers.At(500, Record, "always");
 
         Assert.That(timers.Next(readsHeld: true), Is.EqualTo(500), "a held deadline does not shorten Select's wait, or the loop would spin while reads are held");
-        timers.RunDue(200, readsHeld: true);
+        timers.RunDue(200, readsHeld: () => true);
         Assert.That(_fired, Is.Empty, "a deadline about input does not fire while reads are held");
 
         Assert.That(timers.Next(readsHeld: false), Is.EqualTo(100), "once reads go on, it is the earliest again");
-        timers.RunDue(200, readsHeld: false);
+        timers.RunDue(200, readsHeld: () => false);
         Assert.That(Fired, Is.EqualTo("name timeout@200"));
     }
 
@@ -102,7 +102,7 @@ public sealed class TimersTests
         var timers = new Timers();
         timers.At(100, Record, "close deadline");
 
-        timers.RunDue(100, readsHeld: true);
+        timers.RunDue(100, readsHeld: () => true);
         Assert.That(Fired, Is.EqualTo("close deadline@100"));
     }
 
@@ -112,11 +112,51 @@ public sealed class TimersTests
         var timers = new Timers();
         timers.At(10, (_, now) => timers.AtWhileReading(now, Record, "registered while running"));
 
-        timers.RunDue(10, readsHeld: false);
+        timers.RunDue(10, readsHeld: () => false);
         Assert.That(timers.Next(readsHeld: true), Is.EqualTo(long.MaxValue), "queued after the pass among the deadlines that wait while reads are held");
-        timers.RunDue(20, readsHeld: true);
+        timers.RunDue(20, readsHeld: () => true);
         Assert.That(_fired, Is.Empty);
-        timers.RunDue(20, readsHeld: false);
+        timers.RunDue(20, readsHeld: () => false);
         Assert.That(Fired, Is.EqualTo("registered while running@20"));
+    }
+
+    [Test]
+    public void Deadlines_at_the_same_time_run_in_the_order_they_were_registered()
+    {
+        var timers = new Timers();
+        foreach (string name in new[] { "a", "b", "c", "d", "e", "f", "g", "h" })
+        {
+            timers.At(100, Record, name);
+        }
+
+        timers.RunDue(100, readsHeld: () => false);
+        Assert.That(Fired, Is.EqualTo("a@100, b@100, c@100, d@100, e@100, f@100, g@100, h@100"), "name deadlines of one accept burst fire in accept order");
+    }
+
+    [Test]
+    public void A_moot_deadline_neither_runs_nor_wakes_the_loop()
+    {
+        var timers = new Timers();
+        var moot = new HashSet<string>();
+        Func<object?, bool> isMoot = state => moot.Contains((string)state!);
+        timers.At(100, Record, "name came", isMoot);
+        timers.At(500, Record, "still waiting", isMoot);
+        moot.Add("name came");
+
+        Assert.That(timers.Next(readsHeld: false), Is.EqualTo(500), "the first deadline that still applies sets Select's wait");
+        timers.RunDue(500, readsHeld: () => false);
+        Assert.That(Fired, Is.EqualTo("still waiting@500"));
+    }
+
+    [Test]
+    public void Whether_reads_are_held_is_asked_after_the_other_deadlines_have_run()
+    {
+        var timers = new Timers();
+        bool held = false;
+        timers.At(100, (_, _) => held = true); // A held-back sender handed its frames makes the writer hold reads.
+        timers.AtWhileReading(100, Record, "name deadline");
+
+        timers.RunDue(100, readsHeld: () => held);
+        Assert.That(_fired, Is.Empty, "the name deadline waits: the hold began in this very pass");
     }
 }
