@@ -1,16 +1,45 @@
+using System.Globalization;
 using PollChat.Common.Protocol;
 
 namespace PollChat.Server.Chat;
 
 /// <summary>
-/// The sentences of a connection's life (welcome, joins and leaves, refusals, closing) and the
-/// formats the commands share. A command's own answers stand with it, in Commands/.
-/// USAGE.md lists them all.
+/// Every sentence PollServer's users and its operator read while it runs: notices, errors and
+/// replies, the notice a connection gets as it is closed, and the reasons and texts inside rich
+/// events; grouped by topic, each group in the order a user meets it. USAGE.md lists them all.
+/// Not here: log lines, which stay with the code that logs them; the command table's usage and
+/// summary lines, which are the table (Commands/CommandList.cs); what Common shares with PollClient
+/// (<see cref="HistoryReplay"/>, <see cref="RichMode.Advertisement"/>, the name rules); the command
+/// line's output before the server runs (Program, Cli/AccountCommands); and the loop's few words of
+/// its own (<see cref="Loop.CloseReasons.ForOthers"/>, what was wrong with a frame, in Loop/FrameInput).
 /// </summary>
 internal static class Notices
 {
     /// <summary>A welcome listing more names than this would scroll the screen away on a big server.</summary>
     private const int MaxNamesInWelcome = 20;
+
+    // ---- A connection's life: admission, the name, arriving and leaving, limits, closing ----
+
+    public static string ServerFull(int maxClients) => $"Server full ({maxClients} clients); try again later";
+
+    public static string TooManyFromAddress(int maxPerAddress) =>
+        $"Too many connections from your address ({maxPerAddress} at once); close one and try again";
+
+    public static string ConnectingTooOften(int perMinute, long waitMilliseconds) =>
+        $"Too many new connections from your address (at most {perMinute} a minute); try again in {Seconds(waitMilliseconds)} s";
+
+    public static string NameTimeout(TimeSpan timeout) => $"No username received within {timeout.TotalSeconds:0.#} s; closing the connection";
+
+    public static string NameRejected(string why) => ServerSender.NameRejectedPrefix + why;
+
+    public static string NameTaken(string name, string? heldAs = null) => NameRejected(NameTakenReason(name, heldAs));
+
+    /// <summary>Why <paramref name="name"/> cannot be had: someone holds it, in any case, or a name that looks the same (<see cref="Confusables"/>).</summary>
+    public static string NameTakenReason(string name, string? heldAs) =>
+        heldAs is null || heldAs.Equals(name, StringComparison.OrdinalIgnoreCase) ? $"the name '{name}' is already taken"
+            : $"the name '{name}' looks like '{heldAs}', which is taken";
+
+    public const string RegisteredNamesOnly = "this server admits registered names only; ask its operator for an account";
 
     public static string Welcome(string name, IReadOnlyCollection<string> others)
     {
@@ -31,40 +60,28 @@ internal static class Notices
     public static string PresenceSummary(int joined, int left, long seconds, int online) =>
         $"Busy: {joined} joined and {left} left in the last {seconds} s, too many to announce one by one ({online} online)";
 
-    public static string NameRejected(string why) => ServerSender.NameRejectedPrefix + why;
+    public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
 
-    public static string NameTaken(string name, string? heldAs = null) => NameRejected(NameTakenReason(name, heldAs));
+    public static string SlowDown(double perSecond, int burst) =>
+        $"Slow down: at most {perSecond:0.##} messages a second (bursts of {burst}); what you send meanwhile waits and goes out at that rate, nothing is lost.";
 
-    /// <summary>Why <paramref name="name"/> cannot be had: someone holds it, in any case, or a name that looks the same (<see cref="Confusables"/>).</summary>
-    public static string NameTakenReason(string name, string? heldAs) =>
-        heldAs is null || heldAs.Equals(name, StringComparison.OrdinalIgnoreCase) ? $"the name '{name}' is already taken"
-            : $"the name '{name}' looks like '{heldAs}', which is taken";
+    public static string Flooding(TimeSpan heldFor, double perSecond) =>
+        $"Disconnected for flooding: your messages kept waiting for {heldFor.TotalSeconds:0} s without a break at {perSecond:0.##} a second; what had not gone out is lost";
 
-    public static string RoomNameRules(int maxBytes) => $"room names start with # followed by letters, digits, '-', '_' or '.', at most {maxBytes} bytes in all";
+    public static string BadFrame(string what) => $"Protocol error: {what}; closing the connection";
 
-    public const string RoomNameMixesScripts = "a room name uses the letters of one script (Latin and Cyrillic do not mix; Latin may go with Chinese, Japanese or Korean)";
+    public const string ServerError = "The server failed while handling what you sent (a bug, now logged); closing the connection";
 
-    public const string RoomNameCompatibilityForm = "a room name has no fullwidth, mathematical or other compatibility forms of letters; type the ordinary letter";
+    public static string Goodbye(string name) => $"Goodbye, {name}!";
+
+    // ---- Accounts: logging in to a registered name, registering, passwords ----
 
     public static string LoginRequired(string name, TimeSpan timeout) =>
         $"The name {name} is registered: log in with /login <password> within {timeout.TotalSeconds:0.#} s, or reconnect with another name";
 
-    public static string LoginTimeout(TimeSpan timeout) => $"Not logged in within {timeout.TotalSeconds:0.#} s; closing the connection";
-
     public const string LogInFirst = "Log in first: /login <password> (or /quit)";
 
-    public static string NameTimeout(TimeSpan timeout) => $"No username received within {timeout.TotalSeconds:0.#} s; closing the connection";
-
-    public static string BadFrame(string what) => $"Protocol error: {what}; closing the connection";
-
-    public static string ServerFull(int maxClients) => $"Server full ({maxClients} clients); try again later";
-
-    public const string ServerError = "The server failed while handling what you sent (a bug, now logged); closing the connection";
-    public static string TooManyFromAddress(int maxPerAddress) =>
-        $"Too many connections from your address ({maxPerAddress} at once); close one and try again";
-
-    public static string ConnectingTooOften(int perMinute, long waitMilliseconds) =>
-        $"Too many new connections from your address (at most {perMinute} a minute); try again in {Seconds(waitMilliseconds)} s";
+    public static string LoginTimeout(TimeSpan timeout) => $"Not logged in within {timeout.TotalSeconds:0.#} s; closing the connection";
 
     /// <summary>To the connection that held a name when its owner logged in from another (a ghost of a dropped connection, or someone else).</summary>
     public static string LoggedInElsewhere(string name, string endpoint) => $"{name} logged in from another connection ({endpoint}); closing this one";
@@ -82,31 +99,46 @@ internal static class Notices
     public static string NameGuessedAt(string name, long waitMilliseconds) =>
         $"Too many wrong passwords for {name} from many addresses, yours among them; try again in {Seconds(waitMilliseconds)} s";
 
+    public const string PasswordWorkersBusy = "The server is busy checking other passwords; try again in a moment";
+
     public static string TooManyRegistrations(long waitMilliseconds) =>
         $"Not registered: too many registrations from your address; try again in {Seconds(waitMilliseconds)} s";
 
-    public const string PasswordWorkersBusy = "The server is busy checking other passwords; try again in a moment";
+    // ---- Rooms: moving between them, listing them, topics ----
 
-    /// <summary>Whole seconds, rounded up: "try again in 0 s" would be a lie.</summary>
-    private static string Seconds(long milliseconds) => Math.Ceiling(milliseconds / 1000.0).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
+    public const string JoinUsage = "usage: /join <#room>";
 
-    public const string InvalidUtf8 = "Message refused: it is not valid UTF-8";
+    public static string RoomNameRules(int maxBytes) => $"room names start with # followed by letters, digits, '-', '_' or '.', at most {maxBytes} bytes in all";
 
-    public static string SlowDown(double perSecond, int burst) =>
-        $"Slow down: at most {perSecond:0.##} messages a second (bursts of {burst}); what you send meanwhile waits and goes out at that rate, nothing is lost.";
+    public const string RoomNameMixesScripts = "a room name uses the letters of one script (Latin and Cyrillic do not mix; Latin may go with Chinese, Japanese or Korean)";
 
-    public static string Flooding(TimeSpan heldFor, double perSecond) =>
-        $"Disconnected for flooding: your messages kept waiting for {heldFor.TotalSeconds:0} s without a break at {perSecond:0.##} a second; what had not gone out is lost";
+    public const string RoomNameCompatibilityForm = "a room name has no fullwidth, mathematical or other compatibility forms of letters; type the ordinary letter";
 
-    public static string FromOperator(string text) => $"Operator: {text}";
+    public static string CannotJoin(string problem) => $"Cannot join: {problem}";
 
-    public static string Kicked(string by, string? reason) => reason is null ? $"You were kicked by {by}" : $"You were kicked by {by}: {reason}";
+    public static string AlreadyInRoom(string room) => $"You are already in {room}";
 
-    public static string Banned(DateTime? utcUntil) => utcUntil is { } until ? $"You are banned from this server until {UtcTime(until)}" : "You are banned from this server";
+    /// <summary>To the room left behind; <see cref="MovedTo"/> is the rich event's reason.</summary>
+    public static string LeftFor(string name, string room, int members) => $"{name} left for {room} ({Members(members)})";
 
-    public static string MessageOfTheDay(string text) => $"Message of the day: {text}";
+    public static string MovedTo(string room) => $"moved to {room}";
 
-    public const string RegisteredNamesOnly = "this server admits registered names only; ask its operator for an account";
+    public static string JoinedRoom(string name, string room, int members) => $"{name} joined {room} ({Members(members)})";
+
+    public static string NowInRoom(string room, int members, string? topic) =>
+        $"You are now in {room} ({Members(members)}){(topic is null ? "" : $". Topic: {topic}")}";
+
+    public static string NoTopic(string room) => $"{room} has no topic; set one with /topic <text>";
+
+    public static string Topic(string room, string topic) => $"Topic of {room}: {topic}";
+
+    public static string TopicTooLong(int maxBytes) => $"Topic not changed: at most {maxBytes} bytes";
+
+    public static string TopicSet(string name, string room, string topic) => $"{name} set the topic of {room}: {topic}";
+
+    // ---- History: /history and /search ----
+
+    public static string HistoryUsage(int capacity) => $"Usage: /history [n], n from 1 to {capacity}";
 
     public static string SearchTooBig(int maxWords, int maxChars) => $"Search for at most {maxWords} words of at most {maxChars} characters each";
 
@@ -119,15 +151,129 @@ internal static class Notices
     public static string SearchStopped(TimeSpan limit, int read, string room) =>
         $"The search stopped after {limit.TotalSeconds:0.#} s: it read only the newest {read} {(read == 1 ? "message" : "messages")} of {room}";
 
-    /// <summary>"2026-11-21 14:02 UTC": the server's clock and the user's may be in different zones.</summary>
-    public static string UtcTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
+    // ---- People: who is here, private messages, actions, names, away, /whois, ignoring, rich mode ----
 
-    public static string Goodbye(string name) => $"Goodbye, {name}!";
+    public static string InRoom(string room) => $"In {room}";
+
+    public const string Online = "Online";
+
+    public const string MsgUsage = "Usage: /msg <user> <text>";
+
+    public const string NoPrivateMessageYet = "Nobody has sent you a private message yet";
+
+    public const string ReplyUsage = "Usage: /reply <text>";
+
+    public static string NoSuchUser(string name) => $"No user named '{name}' is online";
+
+    /// <summary>The sender a classic client shows a private message from; no username can be it (it has a space).</summary>
+    public static string PrivateFrom(string name) => $"{name} (private)";
+
+    /// <summary>The sender a classic client shows its own private message under.</summary>
+    public static string PrivateTo(string name) => $"to {name} (private)";
+
+    public static string IsAway(string name, string text) => $"{name} is away: {text}";
+
+    public const string MeUsage = "Usage: /me <action>";
+
+    public const string NickUsage = "usage: /nick <newname>";
+
+    public static string NameNeedsLogin(string name) => $"'{name}' is a registered name; connect as {name} and /login to use it";
+
+    public static string NameNotChanged(string problem) => $"Name not changed: {problem}";
+
+    public static string Renamed(string oldName, string newName) => $"{oldName} is now known as {newName}";
+
+    /// <summary>The away text of /away without one.</summary>
+    public const string DefaultAwayText = "away";
+
+    public static string MarkedAway(string text) => $"You are marked as away: {text}. Type /back when you return.";
+
+    public const string WasNotAway = "You were not marked as away";
+
+    public const string WelcomeBack = "Welcome back; you are no longer marked as away";
+
+    public const string WhoisUsage = "Usage: /whois <user>";
+
+    public static string Whois(string name, long onlineMilliseconds, long idleMilliseconds, string? away) =>
+        $"{name}: online for {Duration(onlineMilliseconds)}, idle for {Duration(idleMilliseconds)}{(away is null ? "" : $", away: {away}")}";
+
+    public static string Ignoring(IReadOnlyCollection<string> names) =>
+        $"You are ignoring ({names.Count}): {string.Join(", ", names.Order(StringComparer.OrdinalIgnoreCase))}";
+
+    public const string IgnoringNobody = "You are not ignoring anyone";
+
+    public const string CannotIgnoreYourself = "you cannot ignore yourself";
+
+    public static string IgnoringTooMany(int max) => $"you already ignore {max} people";
+
+    public static string NotIgnored(string problem) => $"Not ignored: {problem}";
+
+    public static string NowIgnoring(string name) =>
+        $"You are ignoring {name}: you will not see their messages, actions or private messages. /unignore {name} undoes it.";
+
+    public const string UnignoreUsage = "Usage: /unignore <user>";
+
+    public static string NoLongerIgnoring(string name) => $"You are no longer ignoring {name}";
+
+    public static string WasNotIgnoring(string name) => $"You were not ignoring {name}";
+
+    public static string RichVersionUnknown(string version, int spoken) =>
+        $"Rich mode version '{version}' is not spoken here; this server speaks {spoken} (/rich {spoken})";
+
+    // ---- Moderation: kicks, bans, mutes, the message of the day ----
+
+    public const string KickUsage = "Usage: /kick <user> [reason]";
+
+    public static string Kicked(string by, string? reason) => reason is null ? $"You were kicked by {by}" : $"You were kicked by {by}: {reason}";
+
+    /// <summary>To whoever kicked.</summary>
+    public static string KickedUser(string name, string? reason) => $"Kicked {name}{(reason is null ? "" : $": {reason}")}";
+
+    public const string BanUsage = "Usage: /ban <user|address> [duration], a duration like 30s, 15m, 12h or 7d; none bans for good";
+
+    public static string BanRefused(string problem) => $"Not banned: {problem}";
+
+    public static string Banned(DateTime? utcUntil) => utcUntil is { } until ? $"You are banned from this server until {UtcTime(until)}" : "You are banned from this server";
+
+    /// <summary>To whoever banned: until when, and how many connections it closed.</summary>
+    public static string BannedTarget(string target, DateTime? utcUntil, int dropped) =>
+        $"Banned {target} {(utcUntil is { } until ? "until " + UtcTime(until) : "for good")}{(dropped > 0 ? $"; {dropped} disconnected" : "")}";
+
+    public const string UnbanUsage = "Usage: /unban <user|address>";
+
+    public static string Unbanned(string target) => $"{target} is no longer banned";
+
+    public static string WasNotBanned(string target) => $"{target} is not banned";
+
+    public const string MuteUsage = "Usage: /mute <user> [duration], a duration like 30s, 15m, 12h or 7d; none mutes until /unmute";
+
+    public static string YouWereMuted(string by, TimeSpan? duration) => $"You were muted by {by}{ForHowLong(duration)}: nothing you say reaches anyone";
+
+    /// <summary>To whoever muted.</summary>
+    public static string MutedUser(string name, TimeSpan? duration) => $"Muted {name}{ForHowLong(duration)}";
+
+    private static string ForHowLong(TimeSpan? duration) => duration is { } length ? $" for {Duration((long)length.TotalMilliseconds)}" : "";
+
+    public const string UnmuteUsage = "Usage: /unmute <user>";
+
+    public const string YouCanSpeakAgain = "You can speak again";
+
+    public static string CanSpeakAgain(string name) => $"{name} can speak again";
+
+    public static string WasNotMuted(string name) => $"{name} is not muted";
+
+    public static string MessageOfTheDay(string text) => $"Message of the day: {text}";
+
+    public const string NoMessageOfTheDay = "No message of the day; set one with /motd <text>";
+
+    public const string MessageOfTheDayCleared = "Message of the day cleared";
+
+    public static string MessageOfTheDaySet(string text) => $"Message of the day set: {text}";
+
+    // ---- Commands: unknown ones, and /help ----
 
     public static string UnknownCommand(string command) =>
         $"Unknown command {command}. Type /help for the commands; to send a message that starts with '/', type '//' first.";
-
-    public static string UnknownOperatorCommand(string word) => $"Unknown command /{word}; type /help for the operator commands.";
 
     public static string ForAdmins(string command) => $"/{command} is for admins";
 
@@ -135,11 +281,37 @@ internal static class Notices
 
     public const string AdminHelpHeading = "Admin commands:";
 
+    /// <summary>One command in /help: its usage and summary from the table, and its aliases if any.</summary>
+    public static string HelpLine(string usage, string summary, string[] aliases) =>
+        $"{usage}: {summary}{(aliases.Length == 0 ? "" : $" (also /{string.Join(", /", aliases)})")}";
+
+    // ---- Operator: the console's answers, and what the operator says to everyone ----
+
+    /// <summary>Who a kick, ban or mute from the console is told came from.</summary>
+    public const string TheOperator = "the operator";
+
+    public static string UnknownOperatorCommand(string word) => $"Unknown command /{word}; type /help for the operator commands.";
+
     public const string OperatorHelpHeading = "Operator commands:";
 
-    public static string Members(int count) => count == 1 ? "1 member" : $"{count} members";
+    public static string OperatorHelpLine(string usage, string summary) => $"  {usage}: {summary}";
 
-    public static string NoSuchUser(string name) => $"No user named '{name}' is online";
+    /// <summary>One user in the console's /users: "alice (#lobby, 127.0.0.1:50312, away)".</summary>
+    public static string UserAtConsole(string name, string room, string endpoint, bool away) => $"{name} ({room}, {endpoint}{(away ? ", away" : "")})";
+
+    public static string ConnectedUnnamed(int count) => string.Create(CultureInfo.InvariantCulture, $"Also {count} connected without a name yet.");
+
+    public const string SayUsage = "Usage: /say <text>";
+
+    public static string FromOperator(string text) => $"Operator: {text}";
+
+    public static string SaidToEveryone(int online, string text) => string.Create(CultureInfo.InvariantCulture, $"Said to {online} online: {text}");
+
+    public const string ShuttingDown = "Shutting down.";
+
+    // ---- Formats the groups share ----
+
+    public static string Members(int count) => count == 1 ? "1 member" : $"{count} members";
 
     /// <summary>"Online (3): alice, bob, carol", with at most <paramref name="maxListed"/> names and a count of the rest.</summary>
     public static string NameList(string label, IReadOnlyList<string> names, int maxListed)
@@ -148,8 +320,8 @@ internal static class Notices
         return $"{label} ({names.Count}): {string.Join(", ", names.Take(maxListed))}{more}";
     }
 
-    public static string Whois(string name, long onlineMilliseconds, long idleMilliseconds, string? away) =>
-        $"{name}: online for {Duration(onlineMilliseconds)}, idle for {Duration(idleMilliseconds)}{(away is null ? "" : $", away: {away}")}";
+    /// <summary>"2026-11-21 14:02 UTC": the server's clock and the user's may be in different zones.</summary>
+    public static string UtcTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
 
     /// <summary>"2h 5m", "12m 3s", "45s": precise enough for a person, short enough for one line.</summary>
     public static string Duration(long milliseconds)
@@ -159,4 +331,7 @@ internal static class Notices
             : span.TotalMinutes >= 1 ? $"{span.Minutes}m {span.Seconds}s"
             : $"{span.Seconds}s";
     }
+
+    /// <summary>Whole seconds, rounded up: "try again in 0 s" would be a lie.</summary>
+    private static string Seconds(long milliseconds) => Math.Ceiling(milliseconds / 1000.0).ToString("0", CultureInfo.InvariantCulture);
 }

@@ -58,7 +58,7 @@ internal sealed class CommandContext(ChatUser? user, string by, long now, Action
 internal sealed class CommandTable
 {
     /// <summary>How the console's operator is named to users (kicks, bans, mutes).</summary>
-    public const string OperatorName = "the operator";
+    public const string OperatorName = Notices.TheOperator;
 
     private readonly CommandSpec[] _commands;
     private readonly Dictionary<string, CommandSpec> _forUsers = new(StringComparer.OrdinalIgnoreCase);
@@ -149,8 +149,7 @@ internal sealed class CommandTable
         context.Reply(Notices.HelpHeading);
         foreach (CommandSpec command in _commands.Where(c => c.Access is CommandAccess.Chat or CommandAccess.BeforeLogin))
         {
-            string aliases = command.Aliases.Length == 0 ? "" : $" (also /{string.Join(", /", command.Aliases)})";
-            context.Reply($"{command.Usage}: {command.Summary}{aliases}");
+            context.Reply(Notices.HelpLine(command.Usage, command.Summary, command.Aliases));
         }
 
         if (_isAdmin(context.Sender))
@@ -158,7 +157,7 @@ internal sealed class CommandTable
             context.Reply(Notices.AdminHelpHeading);
             foreach (CommandSpec command in _commands.Where(c => c.Access == CommandAccess.Admin))
             {
-                context.Reply($"{command.Usage}: {command.Summary}");
+                context.Reply(Notices.HelpLine(command.Usage, command.Summary, []));
             }
         }
     }
@@ -169,7 +168,7 @@ internal sealed class CommandTable
         context.Reply(Notices.OperatorHelpHeading);
         foreach (CommandSpec command in _commands.Where(c => c.Access == CommandAccess.Console).Concat(_commands.Where(c => c.Access == CommandAccess.Admin)))
         {
-            context.Reply($"  {command.Usage}: {command.Summary}");
+            context.Reply(Notices.OperatorHelpLine(command.Usage, command.Summary));
         }
     }
 

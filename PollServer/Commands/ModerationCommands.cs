@@ -25,7 +25,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         (string name, string? reason) = SplitFirstWord(args);
         if (name.Length == 0)
         {
-            context.Reply("Usage: /kick <user> [reason]");
+            context.Reply(Notices.KickUsage);
             return;
         }
 
@@ -38,7 +38,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         user.KickedBy = context.By;
         user.KickReason = reason is null ? null : ControlCharacters.Strip(reason);
         connections.Close(user.Connection, CloseReason.Kicked, Notices.Kicked(context.By, user.KickReason), context.Now, detail: $"by {context.By}{(user.KickReason is null ? "" : ": " + user.KickReason)}");
-        context.Reply($"Kicked {user.Name}{(user.KickReason is null ? "" : $": {user.KickReason}")}");
+        context.Reply(Notices.KickedUser(user.Name!, user.KickReason));
     }
 
     public void Ban(CommandContext context, string args)
@@ -47,7 +47,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         TimeSpan? duration = null;
         if (target.Length == 0 || (durationText is not null && (duration = ParseDuration(durationText)) is null))
         {
-            context.Reply("Usage: /ban <user|address> [duration], a duration like 30s, 15m, 12h or 7d; none bans for good");
+            context.Reply(Notices.BanUsage);
             return;
         }
 
@@ -58,7 +58,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         }
         else if (Username.Validate(target, ProtocolLimits.MaxUsernameBytesAnyServer) is { } problem)
         {
-            context.Reply($"Not banned: {problem}");
+            context.Reply(Notices.BanRefused(problem));
             return;
         }
 
@@ -77,14 +77,14 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         }
 
         Log.Info("{Target} banned by {By}{Until}", target, context.By, ban.UtcUntil is null ? "" : " until " + Notices.UtcTime(ban.UtcUntil.Value));
-        context.Reply($"Banned {target} {(ban.UtcUntil is { } until ? "until " + Notices.UtcTime(until) : "for good")}{(dropped > 0 ? $"; {dropped} disconnected" : "")}");
+        context.Reply(Notices.BannedTarget(target, ban.UtcUntil, dropped));
     }
 
     public void Unban(CommandContext context, string target)
     {
         if (target.Length == 0)
         {
-            context.Reply("Usage: /unban <user|address>");
+            context.Reply(Notices.UnbanUsage);
             return;
         }
 
@@ -93,7 +93,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
             target = address.ToString();
         }
 
-        context.Reply(moderation.Unban(target) ? $"{target} is no longer banned" : $"{target} is not banned");
+        context.Reply(moderation.Unban(target) ? Notices.Unbanned(target) : Notices.WasNotBanned(target));
     }
 
     public void Mute(CommandContext context, string args)
@@ -102,7 +102,7 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         TimeSpan? duration = null;
         if (name.Length == 0 || (durationText is not null && (duration = ParseDuration(durationText)) is null))
         {
-            context.Reply("Usage: /mute <user> [duration], a duration like 30s, 15m, 12h or 7d; none mutes until /unmute");
+            context.Reply(Notices.MuteUsage);
             return;
         }
 
@@ -113,29 +113,28 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         }
 
         moderation.Mute(user.Name!, duration is { } d ? DateTime.UtcNow + d : null);
-        string howLong = duration is { } length ? $" for {Notices.Duration((long)length.TotalMilliseconds)}" : "";
-        outbox.Notice(user, $"You were muted by {context.By}{howLong}: nothing you say reaches anyone", context.Now);
-        context.Reply($"Muted {user.Name}{howLong}");
+        outbox.Notice(user, Notices.YouWereMuted(context.By, duration), context.Now);
+        context.Reply(Notices.MutedUser(user.Name!, duration));
     }
 
     public void Unmute(CommandContext context, string name)
     {
         if (name.Length == 0)
         {
-            context.Reply("Usage: /unmute <user>");
+            context.Reply(Notices.UnmuteUsage);
         }
         else if (moderation.Unmute(name))
         {
             if (users.TryGet(name, out ChatUser? user))
             {
-                outbox.Notice(user, "You can speak again", context.Now);
+                outbox.Notice(user, Notices.YouCanSpeakAgain, context.Now);
             }
 
-            context.Reply($"{name} can speak again");
+            context.Reply(Notices.CanSpeakAgain(name));
         }
         else
         {
-            context.Reply($"{name} is not muted");
+            context.Reply(Notices.WasNotMuted(name));
         }
     }
 
@@ -143,14 +142,14 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
     {
         if (text.Length == 0)
         {
-            context.Reply(moderation.MessageOfTheDay is null ? "No message of the day; set one with /motd <text>" : Notices.MessageOfTheDay(moderation.MessageOfTheDay));
+            context.Reply(moderation.MessageOfTheDay is null ? Notices.NoMessageOfTheDay : Notices.MessageOfTheDay(moderation.MessageOfTheDay));
             return;
         }
 
         string? saved = text.Equals("off", StringComparison.OrdinalIgnoreCase) ? null : ControlCharacters.Strip(text);
         moderation.SetMessageOfTheDay(saved);
         Log.Info("Message of the day {What} by {By}", saved is null ? "cleared" : "set", context.By);
-        context.Reply(saved is null ? "Message of the day cleared" : $"Message of the day set: {saved}");
+        context.Reply(saved is null ? Notices.MessageOfTheDayCleared : Notices.MessageOfTheDaySet(saved));
     }
 
     /// <summary>"30s", "15m", "12h", "7d": a positive count and a unit; null for anything else.</summary>

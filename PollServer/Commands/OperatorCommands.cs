@@ -1,4 +1,3 @@
-using System.Globalization;
 using PollChat.Server.Chat;
 using PollChat.Server.Loop;
 
@@ -15,12 +14,12 @@ internal sealed class OperatorCommands(Users users, Rooms rooms, Outbox outbox, 
     public void ShowUsers(CommandContext context)
     {
         IEnumerable<string> entries = users.Online.OrderBy(u => u.Name, StringComparer.OrdinalIgnoreCase)
-            .Select(u => $"{u.Name} ({u.Room!.Name}, {u.Endpoint}{(u.AwayText is null ? "" : ", away")})");
-        context.Reply(Notices.NameList("Online", [.. entries], UserCommands.MaxNamesListed));
+            .Select(u => Notices.UserAtConsole(u.Name!, u.Room!.Name, u.Endpoint, away: u.AwayText is not null));
+        context.Reply(Notices.NameList(Notices.Online, [.. entries], UserCommands.MaxNamesListed));
         int unnamed = users.All.Count(u => u.State == UserState.AwaitingName);
         if (unnamed > 0)
         {
-            context.Reply(string.Create(CultureInfo.InvariantCulture, $"Also {unnamed} connected without a name yet."));
+            context.Reply(Notices.ConnectedUnnamed(unnamed));
         }
     }
 
@@ -30,20 +29,20 @@ internal sealed class OperatorCommands(Users users, Rooms rooms, Outbox outbox, 
     {
         if (text.Length == 0)
         {
-            context.Reply("Usage: /say <text>");
+            context.Reply(Notices.SayUsage);
             return;
         }
 
         text = PollChat.Common.Protocol.ControlCharacters.Strip(text);
         outbox.AnnounceToEveryone(Notices.FromOperator(text), richEvent: null, context.Now);
-        context.Reply(string.Create(CultureInfo.InvariantCulture, $"Said to {users.OnlineCount} online: {text}"));
+        context.Reply(Notices.SaidToEveryone(users.OnlineCount, text));
     }
 
     public void ShowStats(CommandContext context) => context.Reply(loop.StatsLine());
 
     public void Quit(CommandContext context)
     {
-        context.Reply("Shutting down.");
+        context.Reply(Notices.ShuttingDown);
         loop.Shutdown();
     }
 }

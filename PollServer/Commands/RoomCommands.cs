@@ -15,31 +15,31 @@ internal sealed class RoomCommands(ServerOptions options, Rooms rooms, Outbox ou
     {
         ChatUser user = context.Sender;
         long now = context.Now;
-        string? problem = roomName.Length == 0 ? "usage: /join <#room>" : Room.ValidateName(roomName);
+        string? problem = roomName.Length == 0 ? Notices.JoinUsage : Room.ValidateName(roomName);
         if (problem is not null)
         {
-            context.Error($"Cannot join: {problem}");
+            context.Error(Notices.CannotJoin(problem));
             return;
         }
 
         Room old = user.Room!;
         if (Confusables.NameComparer.Equals(old.Name, roomName))
         {
-            context.Error($"You are already in {old.Name}");
+            context.Error(Notices.AlreadyInRoom(old.Name));
             return;
         }
 
         rooms.Leave(user);
         if (old.Members.Count < options.AnnounceLimit)
         {
-            outbox.AnnounceToRoom(old, $"{user.Name} left for {roomName} ({Notices.Members(old.Members.Count)})",
-                new RichEvent { Type = RichEventTypes.Left, Name = user.Name, Room = old.Name, Reason = $"moved to {roomName}", Count = old.Members.Count }, except: null, now);
+            outbox.AnnounceToRoom(old, Notices.LeftFor(user.Name!, roomName, old.Members.Count),
+                new RichEvent { Type = RichEventTypes.Left, Name = user.Name, Room = old.Name, Reason = Notices.MovedTo(roomName), Count = old.Members.Count }, except: null, now);
         }
 
         Room room = rooms.Enter(user, roomName);
         if (room.Members.Count <= options.AnnounceLimit)
         {
-            outbox.AnnounceToRoom(room, $"{user.Name} joined {room.Name} ({Notices.Members(room.Members.Count)})",
+            outbox.AnnounceToRoom(room, Notices.JoinedRoom(user.Name!, room.Name, room.Members.Count),
                 new RichEvent { Type = RichEventTypes.Entered, Name = user.Name, Room = room.Name, Count = room.Members.Count }, except: user, now);
         }
 
@@ -49,7 +49,7 @@ internal sealed class RoomCommands(ServerOptions options, Rooms rooms, Outbox ou
         }
         else
         {
-            context.Reply($"You are now in {room.Name} ({Notices.Members(room.Members.Count)}){(room.Topic is null ? "" : $". Topic: {room.Topic}")}");
+            context.Reply(Notices.NowInRoom(room.Name, room.Members.Count, room.Topic));
         }
 
         history.Replay(user, room, options.HistoryOnJoin, now);
@@ -72,16 +72,16 @@ internal sealed class RoomCommands(ServerOptions options, Rooms rooms, Outbox ou
         Room room = context.Sender.Room!;
         if (topic.Length == 0)
         {
-            context.Reply(room.Topic is null ? $"{room.Name} has no topic; set one with /topic <text>" : $"Topic of {room.Name}: {room.Topic}");
+            context.Reply(room.Topic is null ? Notices.NoTopic(room.Name) : Notices.Topic(room.Name, room.Topic));
         }
         else if (Encoding.UTF8.GetByteCount(topic) > Room.MaxTopicBytes)
         {
-            context.Error($"Topic not changed: at most {Room.MaxTopicBytes} bytes");
+            context.Error(Notices.TopicTooLong(Room.MaxTopicBytes));
         }
         else
         {
             room.Topic = topic;
-            outbox.AnnounceToRoom(room, $"{context.Sender.Name} set the topic of {room.Name}: {topic}",
+            outbox.AnnounceToRoom(room, Notices.TopicSet(context.Sender.Name!, room.Name, topic),
                 new RichEvent { Type = RichEventTypes.Topic, Room = room.Name, Text = topic, By = context.Sender.Name }, except: null, context.Now);
         }
     }
@@ -91,7 +91,7 @@ internal sealed class RoomCommands(ServerOptions options, Rooms rooms, Outbox ou
         int count = ServerOptions.DefaultHistoryOnJoin;
         if (args.Length > 0 && (!int.TryParse(args, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > RoomHistory.Capacity))
         {
-            context.Error($"Usage: /history [n], n from 1 to {RoomHistory.Capacity}");
+            context.Error(Notices.HistoryUsage(RoomHistory.Capacity));
             return;
         }
 

@@ -36,8 +36,8 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         }
 
         Room room = user.Room!;
-        context.Reply(Notices.NameList($"In {room.Name}", Rooms.MemberNames(room), MaxNamesListed));
-        context.Reply(Notices.NameList("Online", users.SortedNames(), MaxNamesListed));
+        context.Reply(Notices.NameList(Notices.InRoom(room.Name), Rooms.MemberNames(room), MaxNamesListed));
+        context.Reply(Notices.NameList(Notices.Online, users.SortedNames(), MaxNamesListed));
     }
 
     public void SendPrivate(CommandContext context, string args)
@@ -45,7 +45,7 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         int space = args.IndexOf(' ', StringComparison.Ordinal);
         if (space <= 0 || args[(space + 1)..].Trim().Length == 0)
         {
-            context.Error("Usage: /msg <user> <text>");
+            context.Error(Notices.MsgUsage);
             return;
         }
 
@@ -57,11 +57,11 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         ChatUser sender = context.Sender;
         if (sender.LastPrivateFrom is null)
         {
-            context.Error("Nobody has sent you a private message yet");
+            context.Error(Notices.NoPrivateMessageYet);
         }
         else if (text.Length == 0)
         {
-            context.Error("Usage: /reply <text>");
+            context.Error(Notices.ReplyUsage);
         }
         else
         {
@@ -87,13 +87,13 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         {
             // Dropped silently when ignored, as IRC does: telling the sender would invite working around it.
             recipient.LastPrivateFrom = sender.Name;
-            SendPrivate(recipient, sender.Name!, recipient.Name!, $"{sender.Name} (private)", text, now);
+            SendPrivate(recipient, sender.Name!, recipient.Name!, Notices.PrivateFrom(sender.Name!), text, now);
         }
 
-        SendPrivate(sender, sender.Name!, recipient.Name!, $"to {recipient.Name} (private)", text, now);
+        SendPrivate(sender, sender.Name!, recipient.Name!, Notices.PrivateTo(recipient.Name!), text, now);
         if (recipient.AwayText is not null)
         {
-            outbox.Notice(sender, $"{recipient.Name} is away: {recipient.AwayText}", now);
+            outbox.Notice(sender, Notices.IsAway(recipient.Name!, recipient.AwayText), now);
         }
     }
 
@@ -115,7 +115,7 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         ChatUser user = context.Sender;
         if (action.Length == 0)
         {
-            context.Error("Usage: /me <action>");
+            context.Error(Notices.MeUsage);
             return;
         }
 
@@ -135,7 +135,7 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
     {
         ChatUser user = context.Sender;
         string oldName = user.Name!;
-        string? problem = newName.Length == 0 ? "usage: /nick <newname>" : Username.Validate(newName, options.MaxUsernameBytes);
+        string? problem = newName.Length == 0 ? Notices.NickUsage : Username.Validate(newName, options.MaxUsernameBytes);
         if (problem is null && logins.NameInUse(newName, except: user))
         {
             problem = Notices.NameTakenReason(newName, logins.HeldName(newName));
@@ -144,12 +144,12 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         bool sameAccount = newName.Equals(oldName, StringComparison.OrdinalIgnoreCase);
         if (problem is null && !sameAccount && logins.IsRegistered(newName))
         {
-            problem = $"'{newName}' is a registered name; connect as {newName} and /login to use it";
+            problem = Notices.NameNeedsLogin(newName);
         }
 
         if (problem is not null)
         {
-            context.Error($"Name not changed: {problem}");
+            context.Error(Notices.NameNotChanged(problem));
             return;
         }
 
@@ -158,18 +158,18 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         user.LoggedIn &= sameAccount; // A login belongs to the name it proved.
         users.List(user);
         Log.Info("#{Id} {User} is now {NewName}", user.Id, oldName, newName);
-        outbox.AnnounceToEveryone($"{oldName} is now known as {newName}", new RichEvent { Type = RichEventTypes.Renamed, Old = oldName, Name = newName }, context.Now);
+        outbox.AnnounceToEveryone(Notices.Renamed(oldName, newName), new RichEvent { Type = RichEventTypes.Renamed, Old = oldName, Name = newName }, context.Now);
     }
 
     public void SetAway(CommandContext context, string text)
     {
-        context.Sender.AwayText = text.Length == 0 ? "away" : text;
-        TellAway(context, $"You are marked as away: {context.Sender.AwayText}. Type /back when you return.");
+        context.Sender.AwayText = text.Length == 0 ? Notices.DefaultAwayText : text;
+        TellAway(context, Notices.MarkedAway(context.Sender.AwayText));
     }
 
     public void SetBack(CommandContext context)
     {
-        string notice = context.Sender.AwayText is null ? "You were not marked as away" : "Welcome back; you are no longer marked as away";
+        string notice = context.Sender.AwayText is null ? Notices.WasNotAway : Notices.WelcomeBack;
         context.Sender.AwayText = null;
         TellAway(context, notice);
     }
@@ -192,7 +192,7 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
     {
         if (name.Length == 0)
         {
-            context.Error("Usage: /whois <user>");
+            context.Error(Notices.WhoisUsage);
         }
         else if (!users.TryGet(name, out ChatUser? subject))
         {
@@ -210,37 +210,37 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         if (name.Length == 0)
         {
             context.Reply(user.Ignored is { Count: > 0 } ignored
-                ? $"You are ignoring ({ignored.Count}): {string.Join(", ", ignored.Order(StringComparer.OrdinalIgnoreCase))}"
-                : "You are not ignoring anyone");
+                ? Notices.Ignoring(ignored)
+                : Notices.IgnoringNobody);
             return;
         }
 
-        string? problem = name.Equals(user.Name, StringComparison.OrdinalIgnoreCase) ? "you cannot ignore yourself"
+        string? problem = name.Equals(user.Name, StringComparison.OrdinalIgnoreCase) ? Notices.CannotIgnoreYourself
             : Username.Validate(name, ProtocolLimits.MaxUsernameBytesAnyServer) is { } invalid ? invalid
-            : user.Ignored?.Count >= MaxIgnoredPerUser ? $"you already ignore {MaxIgnoredPerUser} people" : null;
+            : user.Ignored?.Count >= MaxIgnoredPerUser ? Notices.IgnoringTooMany(MaxIgnoredPerUser) : null;
         if (problem is not null)
         {
-            context.Error($"Not ignored: {problem}");
+            context.Error(Notices.NotIgnored(problem));
             return;
         }
 
         (user.Ignored ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
-        context.Reply($"You are ignoring {name}: you will not see their messages, actions or private messages. /unignore {name} undoes it.");
+        context.Reply(Notices.NowIgnoring(name));
     }
 
     public static void Unignore(CommandContext context, string name)
     {
         if (name.Length == 0)
         {
-            context.Error("Usage: /unignore <user>");
+            context.Error(Notices.UnignoreUsage);
         }
         else if (context.Sender.Ignored?.Remove(name) == true)
         {
-            context.Reply($"You are no longer ignoring {name}");
+            context.Reply(Notices.NoLongerIgnoring(name));
         }
         else
         {
-            context.Reply($"You were not ignoring {name}");
+            context.Reply(Notices.WasNotIgnoring(name));
         }
     }
 
@@ -255,7 +255,7 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         ChatUser user = context.Sender;
         if (version != RichMode.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
-            context.Error($"Rich mode version '{version}' is not spoken here; this server speaks {RichMode.Version} (/rich {RichMode.Version})");
+            context.Error(Notices.RichVersionUnknown(version, RichMode.Version));
             return;
         }
 
