@@ -158,19 +158,19 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         string name = client.Name!;
         if (client.LoggedIn)
         {
-            outbox.Error(client, $"You are already logged in as {name}", now);
+            outbox.Error(client, Notices.AlreadyLoggedIn(name), now);
             return;
         }
 
         if (!_accounts.TryGetValue(name, out Account? account))
         {
-            outbox.Error(client, $"{name} is not registered; /register <password> claims it", now);
+            outbox.Error(client, Notices.NotRegistered(name), now);
             return;
         }
 
         if (password.Length == 0)
         {
-            outbox.Error(client, "Usage: /login <password>", now);
+            outbox.Error(client, Notices.LoginUsage, now);
             return;
         }
 
@@ -193,14 +193,14 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         if (!matches)
         {
             CountFailedLogin(client, now);
-            outbox.Error(client, "Login failed: wrong password", now);
+            outbox.Error(client, Notices.LoginFailed, now);
             return;
         }
 
         _loginThrottle.Succeeded(account.Name, client.AddressKey);
         client.LoggedIn = true;
         Log.Info("#{Id} {User} logged in", client.Id, client.Name);
-        outbox.Notice(client, $"Logged in as {client.Name}", now);
+        outbox.Notice(client, Notices.LoggedIn(client.Name!), now);
         if (client.State == UserState.AwaitingLogin)
         {
             TakeName(client, now);
@@ -259,12 +259,12 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
     public void Register(ChatUser client, string password, long now)
     {
         string name = client.Name!;
-        string? problem = history.Store is null ? "this server keeps no data directory, so it cannot store accounts"
-            : _accounts.ContainsKey(name) ? $"{name} is already registered"
+        string? problem = history.Store is null ? Notices.NoAccountStore
+            : _accounts.ContainsKey(name) ? Notices.AlreadyRegistered(name)
             : PasswordProblem(password);
         if (problem is not null)
         {
-            outbox.Error(client, $"Not registered: {problem}", now);
+            outbox.Error(client, Notices.NotRegisteredBecause(problem), now);
             return;
         }
 
@@ -288,7 +288,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
         SaveAccount(new Account(name, hash, Admin: false));
         client.LoggedIn = true;
         Log.Info("#{Id} {User} registered the name", client.Id, name);
-        outbox.Notice(client, $"Registered {name}: from now on this name needs /login <password>. /passwd changes the password, /unregister gives the name up.", now);
+        outbox.Notice(client, Notices.Registered(name), now);
     }
 
     public void ChangePassword(ChatUser client, string args, long now)
@@ -299,10 +299,10 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
             return;
         }
 
-        string? problem = parts.Length != 2 ? "usage: /passwd <old password> <new password>" : PasswordProblem(parts[1]);
+        string? problem = parts.Length != 2 ? Notices.PasswdUsage : PasswordProblem(parts[1]);
         if (problem is not null)
         {
-            outbox.Error(client, $"Password not changed: {problem}", now);
+            outbox.Error(client, Notices.PasswordNotChanged(problem), now);
             return;
         }
 
@@ -323,12 +323,12 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
             if (hash is null)
             {
                 CountFailedLogin(client, at);
-                outbox.Error(client, "Password not changed: wrong password", at);
+                outbox.Error(client, Notices.PasswordNotChangedWrongPassword, at);
                 return;
             }
 
             SaveAccount(account with { Password = hash });
-            outbox.Notice(client, "Password changed", at);
+            outbox.Notice(client, Notices.PasswordChanged, at);
         }, now);
     }
 
@@ -341,7 +341,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
 
         if (password.Length == 0)
         {
-            outbox.Error(client, "Usage: /unregister <password>", now);
+            outbox.Error(client, Notices.UnregisterUsage, now);
             return;
         }
 
@@ -361,7 +361,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
             if (!matches)
             {
                 CountFailedLogin(client, at);
-                outbox.Error(client, "Not unregistered: wrong password", at);
+                outbox.Error(client, Notices.NotUnregisteredWrongPassword, at);
                 return;
             }
 
@@ -369,7 +369,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
             history.Save(database => database.DeleteAccount(account.Name));
             client.LoggedIn = false;
             Log.Info("#{Id} {User} unregistered the name", client.Id, account.Name);
-            outbox.Notice(client, $"{account.Name} is no longer registered: anyone may use it when you leave", at);
+            outbox.Notice(client, Notices.Unregistered(account.Name), at);
         }, now);
     }
 
@@ -383,7 +383,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
     {
         if (client.PasswordWorkPending)
         {
-            outbox.Error(client, "Your last password is still being checked; wait for its answer", now);
+            outbox.Error(client, Notices.PasswordStillBeingChecked, now);
             return;
         }
 
@@ -419,7 +419,7 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
     {
         if (!_accounts.TryGetValue(client.Name!, out account) || !client.LoggedIn)
         {
-            outbox.Error(client, $"{client.Name} is not a registered name you are logged in to", now);
+            outbox.Error(client, Notices.NotLoggedInToRegisteredName(client.Name!), now);
             account = null;
             return false;
         }
@@ -453,8 +453,8 @@ internal sealed class Logins(ServerOptions options, Users users, Outbox outbox, 
     }
 
     private static string? PasswordProblem(string password) =>
-        password.Length < MinPasswordChars ? $"a password needs at least {MinPasswordChars} characters"
-        : Encoding.UTF8.GetByteCount(password) > MaxPasswordBytes ? $"a password may have at most {MaxPasswordBytes} bytes"
+        password.Length < MinPasswordChars ? Notices.PasswordTooShort(MinPasswordChars)
+        : Encoding.UTF8.GetByteCount(password) > MaxPasswordBytes ? Notices.PasswordTooLong(MaxPasswordBytes)
         : null;
 
     /// <summary>Whether the client still holds the account's name (names match in any case); a rename while a password was checked cancels the result.</summary>

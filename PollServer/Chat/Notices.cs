@@ -83,6 +83,16 @@ internal static class Notices
 
     public static string LoginTimeout(TimeSpan timeout) => $"Not logged in within {timeout.TotalSeconds:0.#} s; closing the connection";
 
+    public static string AlreadyLoggedIn(string name) => $"You are already logged in as {name}";
+
+    public static string NotRegistered(string name) => $"{name} is not registered; /register <password> claims it";
+
+    public const string LoginUsage = "Usage: /login <password>";
+
+    public const string LoginFailed = "Login failed: wrong password";
+
+    public static string LoggedIn(string name) => $"Logged in as {name}";
+
     /// <summary>To the connection that held a name when its owner logged in from another (a ghost of a dropped connection, or someone else).</summary>
     public static string LoggedInElsewhere(string name, string endpoint) => $"{name} logged in from another connection ({endpoint}); closing this one";
 
@@ -99,10 +109,41 @@ internal static class Notices
     public static string NameGuessedAt(string name, long waitMilliseconds) =>
         $"Too many wrong passwords for {name} from many addresses, yours among them; try again in {Seconds(waitMilliseconds)} s";
 
+    public const string PasswordStillBeingChecked = "Your last password is still being checked; wait for its answer";
+
     public const string PasswordWorkersBusy = "The server is busy checking other passwords; try again in a moment";
+
+    public static string NotRegisteredBecause(string problem) => $"Not registered: {problem}";
+
+    public const string NoAccountStore = "this server keeps no data directory, so it cannot store accounts";
+
+    public static string AlreadyRegistered(string name) => $"{name} is already registered";
+
+    public static string PasswordTooShort(int minChars) => $"a password needs at least {minChars} characters";
+
+    public static string PasswordTooLong(int maxBytes) => $"a password may have at most {maxBytes} bytes";
 
     public static string TooManyRegistrations(long waitMilliseconds) =>
         $"Not registered: too many registrations from your address; try again in {Seconds(waitMilliseconds)} s";
+
+    public static string Registered(string name) =>
+        $"Registered {name}: from now on this name needs /login <password>. /passwd changes the password, /unregister gives the name up.";
+
+    public static string NotLoggedInToRegisteredName(string name) => $"{name} is not a registered name you are logged in to";
+
+    public const string PasswdUsage = "usage: /passwd <old password> <new password>";
+
+    public static string PasswordNotChanged(string problem) => $"Password not changed: {problem}";
+
+    public const string PasswordNotChangedWrongPassword = "Password not changed: wrong password";
+
+    public const string PasswordChanged = "Password changed";
+
+    public const string UnregisterUsage = "Usage: /unregister <password>";
+
+    public const string NotUnregisteredWrongPassword = "Not unregistered: wrong password";
+
+    public static string Unregistered(string name) => $"{name} is no longer registered: anyone may use it when you leave";
 
     // ---- Rooms: moving between them, listing them, topics ----
 
