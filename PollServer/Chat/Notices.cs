@@ -261,6 +261,80 @@ internal static class Notices
     public static string RichVersionUnknown(string version, int spoken) =>
         $"Rich mode version '{version}' is not spoken here; this server speaks {spoken} (/rich {spoken})";
 
+    // ---- Files: /file's refusals and answers, and the reasons a transfer ends (PROTOCOL.md, "File transfer") ----
+
+    public const string FileTransferOff = "File transfer is turned off on this server";
+
+    public const string FileTransferNeedsRich = "File transfer is for clients in rich mode, such as PollClient: use its /send";
+
+    public const string FileUsage = "Usage: /file offer USER SIZE SHA256 NAME | accept ID OFFSET | decline ID | cancel ID | done ID ok|bad (PollClient sends these for /send, /accept, /decline and /cancel)";
+
+    public static string NotOffered(string refusal) => $"Not offered: {refusal}";
+
+    public const string NotOfferedMuted = "Not offered: you are muted";
+
+    public const string FileSizeInvalid = "the size must be a whole number of bytes, at least 1";
+
+    public static string FileTooBig(string name, long size, long limit) => $"{name} is {Units.Bytes(size)}, over this server's limit of {Units.Bytes(limit)}";
+
+    public const string FileHashInvalid = "the SHA-256 must be 64 lowercase hex digits";
+
+    public static string FileNameInvalid(int maxBytes) => $"the file name must be at most {maxBytes} bytes, without control characters";
+
+    public static string YourTransfersFull(int going, int limit) => $"you already have {going} transfers going; the limit is {limit}";
+
+    public const string OfferToYourself = "that is you";
+
+    public static string ReceiverClassic(string name) => $"{name} uses a classic client, which cannot receive files";
+
+    public static string ReceiverTransfersFull(string name, int going, int limit) => $"{name} already has {going} transfers going; the limit is {limit}";
+
+    public static string NoSuchTransfer(string idText) => $"No transfer {idText} of yours is going";
+
+    public static string TransferNotOfferedToYou(int id) => $"Transfer {id} is not offered to you";
+
+    public static string TransferAlreadyAccepted(int id) => $"Transfer {id} is already accepted";
+
+    public static string TransferHasOnly(int id, long size) => $"Transfer {id} has only {size} bytes";
+
+    public static string TransferNotWaitingForYou(int id) => $"Transfer {id} is not an offer to you waiting for an answer";
+
+    public static string TransferNotFinished(int id) => $"Transfer {id} is not finished on your side";
+
+    public const string NoDataTransfer = "No transfer of yours with that number is sending (/file data ID OFFSET BASE64)";
+
+    public const string NoAckTransfer = "No transfer to you with that number is sending (/file ack ID OFFSET)";
+
+    /// <summary>The end reason PollClient recognises as success (PROTOCOL.md): change it there too or not at all.</summary>
+    public const string TransferCompleted = "completed";
+
+    public static string TransferDeclined(string name) => $"declined by {name}";
+
+    public static string TransferCancelled(string name) => $"cancelled by {name}";
+
+    public const string TransferHashMismatch = "failed: the file received does not have the SHA-256 offered";
+
+    public static string TransferInterrupted(string name) => $"interrupted: {name} left";
+
+    public static string TransferExpired(TimeSpan offerTimeout) => $"expired: not accepted within {Units.Duration(offerTimeout)}";
+
+    public static string TransferStalled(TimeSpan stallTimeout) => $"stalled: nothing moved for {stallTimeout.TotalSeconds:0} s";
+
+    /// <summary>A transfer ended for <paramref name="name"/>'s frame that broke the protocol; <paramref name="problem"/> is one of the Data and Ack problems below.</summary>
+    public static string TransferProtocolError(string name, string problem) => $"failed: protocol error from {name}: {problem}";
+
+    public static string DataFrameSize(int chunkBytes) => $"a data frame holds 1 to {chunkBytes} bytes in standard base64 and nothing else";
+
+    public static string DataOutOfOrder(long offset, long next) => $"data for byte {offset} came when byte {next} was next";
+
+    public const string DataBeyondSize = "more data than the size offered";
+
+    public static string DataBeyondWindow(int windowBytes) => $"more than {windowBytes} bytes unacknowledged";
+
+    public static string AckNotForward(long offset, long acked) => $"an acknowledgement of byte {offset} does not move forward from byte {acked}";
+
+    public static string AckBeyondSent(long offset, long relayed) => $"acknowledged byte {offset} of {relayed} sent";
+
     // ---- Moderation: kicks, bans, mutes, the message of the day ----
 
     public const string KickUsage = "Usage: /kick <user> [reason]";
@@ -294,6 +368,10 @@ internal static class Notices
     public static string MutedUser(string name, TimeSpan? duration) => $"Muted {name}{ForHowLong(duration)}";
 
     private static string ForHowLong(TimeSpan? duration) => duration is { } length ? $" for {Duration((long)length.TotalMilliseconds)}" : "";
+
+    /// <summary>A muted user's message refused; <paramref name="left"/> is null for a mute without end.</summary>
+    public static string StillMuted(TimeSpan? left) =>
+        left is { } time ? $"You are muted for {Math.Ceiling(time.TotalMinutes):0} more min; nothing you say reaches anyone" : "You are muted; nothing you say reaches anyone";
 
     public const string UnmuteUsage = "Usage: /unmute <user>";
 

@@ -63,19 +63,19 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         if (!FileTransferProtocol.TryParseIdAndOffset(payload[FileTransferProtocol.DataPrefix.Length..], out int id, out long offset, out ReadOnlySpan<byte> base64)
             || !_transfers.TryGetValue(id, out FileTransfer? transfer) || transfer.Sender != client || !transfer.Accepted)
         {
-            RefuseFileFrame(client, "No transfer of yours with that number is sending (/file data ID OFFSET BASE64)", now);
+            RefuseFileFrame(client, Notices.NoDataTransfer, now);
             return;
         }
 
         long length = FileTransferProtocol.DecodedLength(base64);
-        string? problem = length <= 0 || length > FileTransferProtocol.ChunkBytes ? $"a data frame holds 1 to {FileTransferProtocol.ChunkBytes} bytes in standard base64 and nothing else"
-            : offset != transfer.Relayed ? $"data for byte {offset} came when byte {transfer.Relayed} was next"
-            : transfer.Relayed + length > transfer.Size ? "more data than the size offered"
-            : transfer.Relayed + length - transfer.Acked > FileTransferProtocol.WindowBytes ? $"more than {FileTransferProtocol.WindowBytes} bytes unacknowledged"
+        string? problem = length <= 0 || length > FileTransferProtocol.ChunkBytes ? Notices.DataFrameSize(FileTransferProtocol.ChunkBytes)
+            : offset != transfer.Relayed ? Notices.DataOutOfOrder(offset, transfer.Relayed)
+            : transfer.Relayed + length > transfer.Size ? Notices.DataBeyondSize
+            : transfer.Relayed + length - transfer.Acked > FileTransferProtocol.WindowBytes ? Notices.DataBeyondWindow(FileTransferProtocol.WindowBytes)
             : null;
         if (problem is not null)
         {
-            EndTransfer(transfer, $"failed: protocol error from {client.Name}: {problem}", now);
+            EndTransfer(transfer, Notices.TransferProtocolError(client.Name!, problem), now);
             return;
         }
 
@@ -98,16 +98,16 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         if (!FileTransferProtocol.TryParseIdAndOffset(payload[FileTransferProtocol.AckPrefix.Length..], out int id, out long offset, out ReadOnlySpan<byte> rest)
             || !rest.IsEmpty || !_transfers.TryGetValue(id, out FileTransfer? transfer) || transfer.Receiver != client || !transfer.Accepted)
         {
-            RefuseFileFrame(client, "No transfer to you with that number is sending (/file ack ID OFFSET)", now);
+            RefuseFileFrame(client, Notices.NoAckTransfer, now);
             return;
         }
 
         // An acknowledgement moves forward or it says nothing: a repeat or a step back is never relayed (it was the flood that overflowed a sender).
         if (offset <= transfer.Acked || offset > transfer.Relayed)
         {
-            EndTransfer(transfer, offset <= transfer.Acked
-                ? $"failed: protocol error from {client.Name}: an acknowledgement of byte {offset} does not move forward from byte {transfer.Acked}"
-                : $"failed: protocol error from {client.Name}: acknowledged byte {offset} of {transfer.Relayed} sent", now);
+            EndTransfer(transfer, Notices.TransferProtocolError(client.Name!, offset <= transfer.Acked
+                ? Notices.AckNotForward(offset, transfer.Acked)
+                : Notices.AckBeyondSent(offset, transfer.Relayed)), now);
             return;
         }
 
@@ -143,13 +143,13 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         string[] words = args.Split(' ', 5);
         if (options.MaxFileBytes == 0)
         {
-            outbox.Error(client, "File transfer is turned off on this server", now);
+            outbox.Error(client, Notices.FileTransferOff, now);
             return;
         }
 
         if (!client.Rich)
         {
-            outbox.Error(client, "File transfer is for clients in rich mode, such as PollClient: use its /send", now);
+            outbox.Error(client, Notices.FileTransferNeedsRich, now);
             return;
         }
 
@@ -167,7 +167,7 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
                 Conclude(client, words[0], words[1], words.Length == 3 && words[2] == "ok", now);
                 break;
             default:
-                outbox.Error(client, "Usage: /file offer USER SIZE SHA256 NAME | accept ID OFFSET | decline ID | cancel ID | done ID ok|bad (PollClient sends these for /send, /accept, /decline and /cancel)", now);
+                outbox.Error(client, Notices.FileUsage, now);
                 break;
         }
     }
@@ -176,35 +176,35 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
     {
         if (moderation.RefusedAsMuted(sender, now))
         {
-            outbox.Error(sender, "Not offered: you are muted", now); // Every offer gets its one answer, so the client can pair them.
+            outbox.Error(sender, Notices.NotOfferedMuted, now); // Every offer gets its one answer, so the client can pair them.
             return;
         }
 
-        string? refusal = !long.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out long size) || size < 1 ? "the size must be a whole number of bytes, at least 1"
-            : size > options.MaxFileBytes ? $"{name} is {Units.Bytes(size)}, over this server's limit of {Units.Bytes(options.MaxFileBytes)}"
-            : sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower) ? "the SHA-256 must be 64 lowercase hex digits"
-            : Encoding.UTF8.GetByteCount(name) > MaxFileNameBytes || ControlCharacters.Any(Encoding.UTF8.GetBytes(name)) ? $"the file name must be at most {MaxFileNameBytes} bytes, without control characters"
-            : TransfersOf(sender) >= options.MaxTransfersPerUser ? $"you already have {TransfersOf(sender)} transfers going; the limit is {options.MaxTransfersPerUser}"
+        string? refusal = !long.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out long size) || size < 1 ? Notices.FileSizeInvalid
+            : size > options.MaxFileBytes ? Notices.FileTooBig(name, size, options.MaxFileBytes)
+            : sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower) ? Notices.FileHashInvalid
+            : Encoding.UTF8.GetByteCount(name) > MaxFileNameBytes || ControlCharacters.Any(Encoding.UTF8.GetBytes(name)) ? Notices.FileNameInvalid(MaxFileNameBytes)
+            : TransfersOf(sender) >= options.MaxTransfersPerUser ? Notices.YourTransfersFull(TransfersOf(sender), options.MaxTransfersPerUser)
             : null;
         if (refusal is not null)
         {
-            outbox.Error(sender, $"Not offered: {refusal}", now);
+            outbox.Error(sender, Notices.NotOffered(refusal), now);
             return;
         }
 
         if (!users.TryGet(to, out ChatUser? receiver) || receiver.State != UserState.Chatting)
         {
-            outbox.Error(sender, $"Not offered: {Notices.NoSuchUser(to)}", now);
+            outbox.Error(sender, Notices.NotOffered(Notices.NoSuchUser(to)), now);
             return;
         }
 
-        refusal = receiver == sender ? "that is you"
-            : !receiver.Rich ? $"{receiver.Name} uses a classic client, which cannot receive files"
-            : TransfersOf(receiver) >= options.MaxTransfersPerUser ? $"{receiver.Name} already has {TransfersOf(receiver)} transfers going; the limit is {options.MaxTransfersPerUser}"
+        refusal = receiver == sender ? Notices.OfferToYourself
+            : !receiver.Rich ? Notices.ReceiverClassic(receiver.Name!)
+            : TransfersOf(receiver) >= options.MaxTransfersPerUser ? Notices.ReceiverTransfersFull(receiver.Name!, TransfersOf(receiver), options.MaxTransfersPerUser)
             : null;
         if (refusal is not null)
         {
-            outbox.Error(sender, $"Not offered: {refusal}", now);
+            outbox.Error(sender, Notices.NotOffered(refusal), now);
             return;
         }
 
@@ -233,7 +233,7 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
 
         if (transfer.Receiver != receiver || transfer.Accepted || offset > transfer.Size)
         {
-            outbox.Error(receiver, transfer.Receiver != receiver ? $"Transfer {transfer.Id} is not offered to you" : transfer.Accepted ? $"Transfer {transfer.Id} is already accepted" : $"Transfer {transfer.Id} has only {transfer.Size} bytes", now);
+            outbox.Error(receiver, transfer.Receiver != receiver ? Notices.TransferNotOfferedToYou(transfer.Id) : transfer.Accepted ? Notices.TransferAlreadyAccepted(transfer.Id) : Notices.TransferHasOnly(transfer.Id, transfer.Size), now);
             return;
         }
 
@@ -256,8 +256,8 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
 
         string? wrong = how switch
         {
-            "decline" when transfer.Receiver != client || transfer.Accepted => $"Transfer {transfer.Id} is not an offer to you waiting for an answer",
-            "done" when transfer.Receiver != client || transfer.Acked != transfer.Size => $"Transfer {transfer.Id} is not finished on your side",
+            "decline" when transfer.Receiver != client || transfer.Accepted => Notices.TransferNotWaitingForYou(transfer.Id),
+            "done" when transfer.Receiver != client || transfer.Acked != transfer.Size => Notices.TransferNotFinished(transfer.Id),
             _ => null,
         };
         if (wrong is not null)
@@ -268,9 +268,9 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
 
         EndTransfer(transfer, how switch
         {
-            "decline" => $"declined by {client.Name}",
-            "cancel" => $"cancelled by {client.Name}",
-            _ => hashMatched ? "completed" : "failed: the file received does not have the SHA-256 offered",
+            "decline" => Notices.TransferDeclined(client.Name!),
+            "cancel" => Notices.TransferCancelled(client.Name!),
+            _ => hashMatched ? Notices.TransferCompleted : Notices.TransferHashMismatch,
         }, now);
     }
 
@@ -283,7 +283,7 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
             return transfer;
         }
 
-        outbox.Error(client, $"No transfer {idText} of yours is going", now);
+        outbox.Error(client, Notices.NoSuchTransfer(idText), now);
         return null;
     }
 
@@ -315,7 +315,7 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
 
         foreach (FileTransfer transfer in transfers.ToArray())
         {
-            EndTransfer(transfer, $"interrupted: {gone.Name} left", now);
+            EndTransfer(transfer, Notices.TransferInterrupted(gone.Name!), now);
         }
     }
 
@@ -333,11 +333,11 @@ internal sealed class FileTransfers(ServerOptions options, Users users, Outbox o
         {
             if (!transfer.Accepted && now - transfer.OfferedAt >= (long)options.FileOfferTimeout.TotalMilliseconds)
             {
-                EndTransfer(transfer, $"expired: not accepted within {Units.Duration(options.FileOfferTimeout)}", now);
+                EndTransfer(transfer, Notices.TransferExpired(options.FileOfferTimeout), now);
             }
             else if (transfer.Accepted && now - transfer.LastActivity >= (long)FileStallTimeout.TotalMilliseconds)
             {
-                EndTransfer(transfer, $"stalled: nothing moved for {FileStallTimeout.TotalSeconds:0} s", now);
+                EndTransfer(transfer, Notices.TransferStalled(FileStallTimeout), now);
             }
         }
     }

@@ -89,7 +89,7 @@ internal sealed class ModerationState(ChatHistory history, Outbox outbox)
             return false;
         }
 
-        outbox.Error(user, until is { } time ? $"You are muted for {Math.Ceiling((time - DateTime.UtcNow).TotalMinutes):0} more min; nothing you say reaches anyone" : "You are muted; nothing you say reaches anyone", now);
+        outbox.Error(user, Notices.StillMuted(until - DateTime.UtcNow), now);
         return true;
     }
 }
