@@ -1,4 +1,3 @@
-using System.Globalization;
 using NLog;
 using PollChat.Server.Loop;
 using PollChat.Server.Storage;
@@ -99,13 +98,13 @@ internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox out
         string[] words = args.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (words.Length == 0)
         {
-            outbox.Error(user, "Usage: /search <words>", now);
+            outbox.Error(user, Notices.SearchUsage, now);
             return;
         }
 
         if (Store is null)
         {
-            outbox.Error(user, "This server keeps no history file, so there is nothing to search", now);
+            outbox.Error(user, Notices.NoHistoryFile, now);
             return;
         }
 
@@ -151,17 +150,16 @@ internal sealed class ChatHistory(ServerOptions options, Rooms rooms, Outbox out
         List<StoredMessage> found = result.Found;
         if (found.Count == 0)
         {
-            outbox.Notice(user, $"No messages in {room} match '{query}'", now);
+            outbox.Notice(user, Notices.NoSearchHits(room, query), now);
             TellIfStopped(user, room, result, now);
             return;
         }
 
-        outbox.Notice(user, $"{found.Count} {(found.Count == 1 ? "message" : "messages")} in {room} match '{query}', newest first{(found.Count == MaxSearchResults ? $" (the first {MaxSearchResults})" : "")}:", now);
+        outbox.Notice(user, Notices.SearchHits(found.Count, room, query, MaxSearchResults), now);
         foreach (StoredMessage message in found)
         {
-            string stamp = message.UtcTime.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-            string said = message.Sender.StartsWith(ActionPrefix, StringComparison.Ordinal) ? $"{message.Sender} {message.Text}" : $"{message.Sender}: {message.Text}";
-            outbox.Notice(user, $"[{stamp}] {said}", now);
+            bool action = message.Sender.StartsWith(ActionPrefix, StringComparison.Ordinal);
+            outbox.Notice(user, Notices.SearchHit(message.UtcTime.ToLocalTime(), message.Sender, message.Text, action), now);
         }
 
         TellIfStopped(user, room, result, now);

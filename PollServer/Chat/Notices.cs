@@ -57,6 +57,10 @@ internal static class Notices
 
     public static string Left(string name, string how, int online) => $"{name} left ({how}; {online} online)";
 
+    /// <summary>How someone left, as <see cref="Left"/> and the rich event tell it: <paramref name="closeReason"/> ("quit", "kicked", ...), then who kicked and why.</summary>
+    public static string HowLeft(string closeReason, string? kickedBy, string? kickReason) =>
+        closeReason + (kickedBy is null ? "" : " by " + kickedBy) + (kickReason is null ? "" : ": " + kickReason);
+
     public static string PresenceSummary(int joined, int left, long seconds, int online) =>
         $"Busy: {joined} joined and {left} left in the last {seconds} s, too many to announce one by one ({online} online)";
 
@@ -169,6 +173,11 @@ internal static class Notices
     public static string NowInRoom(string room, int members, string? topic) =>
         $"You are now in {room} ({Members(members)}){(topic is null ? "" : $". Topic: {topic}")}";
 
+    /// <summary>"Rooms (2): #dev (1 member: ship it), #lobby (3 members)", from <see cref="RoomInList"/> entries.</summary>
+    public static string RoomList(int count, IEnumerable<string> entries) => $"Rooms ({count}): {string.Join(", ", entries)}";
+
+    public static string RoomInList(string room, int members, string? topic) => $"{room} ({Members(members)}{(topic is null ? "" : $": {topic}")})";
+
     public static string NoTopic(string room) => $"{room} has no topic; set one with /topic <text>";
 
     public static string Topic(string room, string topic) => $"Topic of {room}: {topic}";
@@ -181,6 +190,10 @@ internal static class Notices
 
     public static string HistoryUsage(int capacity) => $"Usage: /history [n], n from 1 to {capacity}";
 
+    public const string SearchUsage = "Usage: /search <words>";
+
+    public const string NoHistoryFile = "This server keeps no history file, so there is nothing to search";
+
     public static string SearchTooBig(int maxWords, int maxChars) => $"Search for at most {maxWords} words of at most {maxChars} characters each";
 
     public const string SearchStillRunning = "Your last search is still running; wait for its answer before the next";
@@ -188,6 +201,16 @@ internal static class Notices
     public const string SearchesBusy = "The server is busy with other searches; try again in a moment";
 
     public const string SearchFailed = "The search failed on the server; try again later";
+
+    public static string NoSearchHits(string room, string query) => $"No messages in {room} match '{query}'";
+
+    /// <summary>The line before the hits; a full page says it may not be all.</summary>
+    public static string SearchHits(int count, string room, string query, int maxResults) =>
+        $"{count} {(count == 1 ? "message" : "messages")} in {room} match '{query}', newest first{(count == maxResults ? $" (the first {maxResults})" : "")}:";
+
+    /// <summary>"[2026-11-21 14:02] alice: hello", or "[...] * alice waves" for an action (<paramref name="sender"/> is then "* alice").</summary>
+    public static string SearchHit(DateTime localTime, string sender, string text, bool action) =>
+        $"[{localTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}] {(action ? $"{sender} {text}" : $"{sender}: {text}")}";
 
     public static string SearchStopped(TimeSpan limit, int read, string room) =>
         $"The search stopped after {limit.TotalSeconds:0.#} s: it read only the newest {read} {(read == 1 ? "message" : "messages")} of {room}";

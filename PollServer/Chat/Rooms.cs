@@ -58,8 +58,8 @@ internal sealed class Rooms
     /// <summary>"Rooms (2): #dev (1 member: ship it), #lobby (3 members)": for /rooms and the operator's /rooms alike.</summary>
     public string Line(int maxListed)
     {
-        IEnumerable<string> rooms = Sorted().Select(r => $"{r.Name} ({Notices.Members(r.Members.Count)}{(r.Topic is null ? "" : $": {r.Topic}")})");
-        return $"Rooms ({_rooms.Count}): {string.Join(", ", rooms.Take(maxListed))}";
+        IEnumerable<string> rooms = Sorted().Select(r => Notices.RoomInList(r.Name, r.Members.Count, r.Topic));
+        return Notices.RoomList(_rooms.Count, rooms.Take(maxListed));
     }
 
     /// <summary>A room's history, created empty the first time; past <see cref="MaxHistoriesKept"/>, the quietest one not in use is let go.</summary>
