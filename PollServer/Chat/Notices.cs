@@ -10,8 +10,7 @@ namespace PollChat.Server.Chat;
 /// Not here: log lines, which stay with the code that logs them; the command table's usage and
 /// summary lines, which are the table (Commands/CommandList.cs); what Common shares with PollClient
 /// (<see cref="HistoryReplay"/>, <see cref="RichMode.Advertisement"/>, the name rules); the command
-/// line's output before the server runs (Program, Cli/AccountCommands); and the loop's few words of
-/// its own (<see cref="Loop.CloseReasons.ForOthers"/>, what was wrong with a frame, in Loop/FrameInput).
+/// line's output before the server runs (Program, Cli/AccountCommands).
 /// </summary>
 internal static class Notices
 {
@@ -57,6 +56,23 @@ internal static class Notices
 
     public static string Left(string name, string how, int online) => $"{name} left ({how}; {online} online)";
 
+    /// <summary>How the others are told someone left: short, and no blame for a network fault.</summary>
+    public static string ClosedForOthers(Loop.CloseReason reason) => reason switch
+    {
+        Loop.CloseReason.Quit => "quit",
+        Loop.CloseReason.ClosedByPeer => "disconnected",
+        Loop.CloseReason.ConnectionReset or Loop.CloseReason.SocketError => "connection lost",
+        Loop.CloseReason.OutputOverflow => "dropped: not reading",
+        Loop.CloseReason.BadFrame => "dropped: protocol error",
+        Loop.CloseReason.BadTls => "dropped: TLS error",
+        Loop.CloseReason.Flooding => "dropped: flooding",
+        Loop.CloseReason.Kicked => "kicked",
+        Loop.CloseReason.Banned => "banned",
+        Loop.CloseReason.ServerError => "dropped: server error",
+        Loop.CloseReason.NameReclaimed => "logged in again from another connection",
+        _ => "disconnected",
+    };
+
     /// <summary>How someone left, as <see cref="Left"/> and the rich event tell it: <paramref name="closeReason"/> ("quit", "kicked", ...), then who kicked and why.</summary>
     public static string HowLeft(string closeReason, string? kickedBy, string? kickReason) =>
         closeReason + (kickedBy is null ? "" : " by " + kickedBy) + (kickReason is null ? "" : ": " + kickReason);
@@ -73,6 +89,13 @@ internal static class Notices
         $"Disconnected for flooding: your messages kept waiting for {heldFor.TotalSeconds:0} s without a break at {perSecond:0.##} a second; what had not gone out is lost";
 
     public static string BadFrame(string what) => $"Protocol error: {what}; closing the connection";
+
+    /// <summary>What was wrong with a frame that was started and never finished (slowloris), inside <see cref="BadFrame"/>.</summary>
+    public static string FrameNotFinished(TimeSpan timeout) =>
+        string.Create(CultureInfo.InvariantCulture, $"a frame was started and not finished within {timeout.TotalSeconds:0.#} s");
+
+    /// <summary>Why a name frame over the limit is refused, inside <see cref="NameRejected"/>.</summary>
+    public static string NameTooLong(int limit) => $"the name is longer than {limit} bytes";
 
     public const string ServerError = "The server failed while handling what you sent (a bug, now logged); closing the connection";
 

@@ -32,23 +32,6 @@ public enum CloseReason
 
 internal static class CloseReasons
 {
-    /// <summary>How the others are told someone left: short, and no blame for a network fault.</summary>
-    public static string ForOthers(CloseReason reason) => reason switch
-    {
-        CloseReason.Quit => "quit",
-        CloseReason.ClosedByPeer => "disconnected",
-        CloseReason.ConnectionReset or CloseReason.SocketError => "connection lost",
-        CloseReason.OutputOverflow => "dropped: not reading",
-        CloseReason.BadFrame => "dropped: protocol error",
-        CloseReason.BadTls => "dropped: TLS error",
-        CloseReason.Flooding => "dropped: flooding",
-        CloseReason.Kicked => "kicked",
-        CloseReason.Banned => "banned",
-        CloseReason.ServerError => "dropped: server error",
-        CloseReason.NameReclaimed => "logged in again from another connection",
-        _ => "disconnected",
-    };
-
     /// <summary>Ordinary endings are Info; what points at a misbehaving peer or a fault is Warn.</summary>
     public static LogLevel LogLevelFor(CloseReason reason) => reason switch
     {

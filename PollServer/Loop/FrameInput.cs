@@ -151,7 +151,7 @@ internal sealed class FrameInput
         {
             if (client.UnfinishedFrameSince != 0 && client.UnfinishedFrameSince <= startedBefore && !client.IsClosing)
             {
-                string what = $"a frame was started and not finished within {_options.UnfinishedFrameTimeout.TotalSeconds:0.#} s";
+                string what = Notices.FrameNotFinished(_options.UnfinishedFrameTimeout);
                 _connections.Close(client, CloseReason.BadFrame, Notices.BadFrame(what), now, detail: what);
             }
         }
@@ -331,7 +331,7 @@ internal sealed class FrameInput
                 string what = FrameHeader.Describe(error, declared, limit);
                 if (awaitingName && error == FrameError.LengthOverLimit)
                 {
-                    _connections.Close(client, CloseReason.NameRejected, Notices.NameRejected($"the name is longer than {limit} bytes"), now, detail: what);
+                    _connections.Close(client, CloseReason.NameRejected, Notices.NameRejected(Notices.NameTooLong(limit)), now, detail: what);
                 }
                 else
                 {
