@@ -9,21 +9,13 @@ namespace PollChat.Tests.Unit;
 /// Compared with the table the chat itself was built with, so a command added to it is checked too.
 /// </summary>
 [TestFixture]
-public sealed class HelpCommandsTests
+public sealed class HelpCommandsTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void A_users_help_lists_every_user_command_of_the_table_in_order_and_no_admin_ones()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
-        List<CommandSpec> forUsers = [.. _chat.Commands.All.Where(c => c.Access is CommandAccess.Chat or CommandAccess.BeforeLogin)];
+        TestUser alice = Chat.JoinAll("alice")[0];
+        List<CommandSpec> forUsers = [.. Chat.Commands.All.Where(c => c.Access is CommandAccess.Chat or CommandAccess.BeforeLogin)];
 
         alice.Say("/help");
 
@@ -46,11 +38,11 @@ public sealed class HelpCommandsTests
     [Test]
     public void The_consoles_help_lists_its_own_commands_then_the_admin_ones()
     {
-        IEnumerable<CommandSpec> console = _chat.Commands.All.Where(c => c.Access == CommandAccess.Console);
-        IEnumerable<CommandSpec> admin = _chat.Commands.All.Where(c => c.Access == CommandAccess.Admin);
+        IEnumerable<CommandSpec> console = Chat.Commands.All.Where(c => c.Access == CommandAccess.Console);
+        IEnumerable<CommandSpec> admin = Chat.Commands.All.Where(c => c.Access == CommandAccess.Admin);
         List<string> expected = [Notices.OperatorHelpHeading, .. console.Concat(admin).Select(c => $"  {c.Usage}: {c.Summary}")];
 
-        List<string> lines = _chat.Console("/help");
+        List<string> lines = Chat.Console("/help");
 
         Assert.Multiple(() =>
         {
@@ -63,7 +55,7 @@ public sealed class HelpCommandsTests
     [Test]
     public void An_unknown_command_points_to_help()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
 
         alice.Say("/frobnicate twice");
 

@@ -10,23 +10,15 @@ namespace PollChat.Tests.Unit;
 /// to the sender's message rate once, refused ones too.
 /// </summary>
 [TestFixture]
-public sealed class MessageHandlerTests
+public sealed class MessageHandlerTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void A_message_is_relayed_to_the_room_as_a_pair_but_not_to_the_sender_nor_another_room()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol", "dave");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol", "dave");
         (TestUser alice, TestUser bob, TestUser carol, TestUser dave) = (users[0], users[1], users[2], users[3]);
         dave.Say("/join #dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("hello, héllo 👋");
 
@@ -42,9 +34,9 @@ public sealed class MessageHandlerTests
     [Test]
     public void A_relayed_message_is_kept_in_the_rooms_history()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         users[0].Say("for the record");
-        _chat.Quiet();
+        Chat.Quiet();
 
         users[1].Say("/history");
 
@@ -61,7 +53,7 @@ public sealed class MessageHandlerTests
     [Test]
     public void Two_slashes_relay_a_message_that_starts_with_one()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
 
         users[0].Say("//help is not a command here");
 
@@ -75,7 +67,7 @@ public sealed class MessageHandlerTests
     [Test]
     public void Invalid_utf8_is_refused_with_one_line_and_not_relayed()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
 
         users[0].Send([(byte)'h', (byte)'i', 0xC3, 0x28]);
 
@@ -89,7 +81,7 @@ public sealed class MessageHandlerTests
     [Test]
     public void Control_characters_are_removed_before_the_relay_and_a_message_of_nothing_else_is_dropped()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
 
         users[0].Say("red\u001b[31m alert\u0007");
         users[0].Say("\u001b\u0007");
@@ -105,7 +97,7 @@ public sealed class MessageHandlerTests
     [Test]
     public void Every_frame_after_the_name_is_charged_to_the_message_rate_once_refused_ones_too()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         TestUser alice = users[0];
         Assert.That(alice.Charges, Is.Zero, "the name is not charged");
 
@@ -127,20 +119,20 @@ public sealed class MessageHandlerTests
     [Test]
     public void A_name_is_welcomed_and_the_room_told_while_a_taken_or_invalid_name_is_refused()
     {
-        TestUser alice = _chat.Join("alice");
+        TestUser alice = Chat.Join("alice");
         Assert.That(alice.Notices(), Is.EqualTo(new List<string> { Notices.Welcome("alice", []) }));
 
-        TestUser bob = _chat.Join("bob");
+        TestUser bob = Chat.Join("bob");
         Assert.Multiple(() =>
         {
             Assert.That(bob.Notices(), Is.EqualTo(new List<string> { Notices.Welcome("bob", ["alice"]) }));
             Assert.That(alice.Notices(), Is.EqualTo(new List<string> { Notices.Joined("bob", 2) }));
         });
 
-        TestUser copy = _chat.Connect();
-        _chat.Handler.NameArrived(copy.Connection, Encoding.UTF8.GetBytes("ALICE"), _chat.Now);
-        TestUser server = _chat.Connect();
-        _chat.Handler.NameArrived(server.Connection, Encoding.UTF8.GetBytes("*server*"), _chat.Now);
+        TestUser copy = Chat.Connect();
+        Chat.Handler.NameArrived(copy.Connection, Encoding.UTF8.GetBytes("ALICE"), Chat.Now);
+        TestUser server = Chat.Connect();
+        Chat.Handler.NameArrived(server.Connection, Encoding.UTF8.GetBytes("*server*"), Chat.Now);
         Assert.Multiple(() =>
         {
             Assert.That(copy.Closes.Single().Reason, Is.EqualTo(CloseReason.NameRejected));

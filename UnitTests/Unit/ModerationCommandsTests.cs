@@ -10,23 +10,15 @@ namespace PollChat.Tests.Unit;
 /// phase, and a user who is not an admin cannot run them.
 /// </summary>
 [TestFixture]
-public sealed class ModerationCommandsTests
+public sealed class ModerationCommandsTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void Kick_at_the_console_closes_the_target_telling_it_why_and_its_room_is_told_at_the_end_of_the_iteration()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
-        List<string> answer = _chat.Console("/kick bob spamming links");
+        List<string> answer = Chat.Console("/kick bob spamming links");
 
         Assert.Multiple(() =>
         {
@@ -38,21 +30,21 @@ public sealed class ModerationCommandsTests
             Assert.That(alice.Received(), Is.Empty, "the room is told in the close phase");
         });
 
-        _chat.EndOfIteration();
+        Chat.EndOfIteration();
         Assert.That(alice.Notices(), Is.EqualTo(new List<string> { Notices.Left("bob", "kicked by the operator: spamming links", 1) }));
     }
 
     [Test]
     public void Kick_at_the_console_without_a_reason_or_of_nobody()
     {
-        TestUser bob = _chat.JoinAll("bob")[0];
+        TestUser bob = Chat.JoinAll("bob")[0];
 
         Assert.Multiple(() =>
         {
-            Assert.That(_chat.Console("kick zed"), Is.EqualTo(new List<string> { Notices.NoSuchUser("zed") }), "the console takes the command without its slash");
-            Assert.That(_chat.Console("/kick"), Is.EqualTo(new List<string> { "Usage: /kick <user> [reason]" }));
+            Assert.That(Chat.Console("kick zed"), Is.EqualTo(new List<string> { Notices.NoSuchUser("zed") }), "the console takes the command without its slash");
+            Assert.That(Chat.Console("/kick"), Is.EqualTo(new List<string> { "Usage: /kick <user> [reason]" }));
             Assert.That(bob.Closes, Is.Empty);
-            Assert.That(_chat.Console("/kick BOB"), Is.EqualTo(new List<string> { "Kicked bob" }));
+            Assert.That(Chat.Console("/kick BOB"), Is.EqualTo(new List<string> { "Kicked bob" }));
             Assert.That(bob.Closes.Single().Notice, Is.EqualTo(Notices.Kicked(CommandTable.OperatorName, reason: null)));
         });
     }
@@ -60,7 +52,7 @@ public sealed class ModerationCommandsTests
     [Test]
     public void A_user_who_is_not_an_admin_is_told_each_admin_command_is_for_admins_and_nothing_happens()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
         alice.Say("/kick bob");
@@ -78,12 +70,12 @@ public sealed class ModerationCommandsTests
     [Test]
     public void Ban_at_the_console_closes_the_name_and_keeps_it_out()
     {
-        TestUser bob = _chat.JoinAll("bob")[0];
+        TestUser bob = Chat.JoinAll("bob")[0];
 
-        List<string> answer = _chat.Console("/ban bob");
-        _chat.EndOfIteration();
-        TestUser again = _chat.Connect();
-        _chat.Handler.NameArrived(again.Connection, "bob"u8, _chat.Now);
+        List<string> answer = Chat.Console("/ban bob");
+        Chat.EndOfIteration();
+        TestUser again = Chat.Connect();
+        Chat.Handler.NameArrived(again.Connection, "bob"u8, Chat.Now);
 
         Assert.Multiple(() =>
         {
@@ -96,10 +88,10 @@ public sealed class ModerationCommandsTests
     [Test]
     public void Mute_at_the_console_keeps_the_users_messages_from_anyone_until_unmute()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
-        Assert.That(_chat.Console("/mute bob"), Is.EqualTo(new List<string> { "Muted bob" }));
+        Assert.That(Chat.Console("/mute bob"), Is.EqualTo(new List<string> { "Muted bob" }));
         Assert.That(bob.Notices(), Is.EqualTo(new List<string> { "You were muted by the operator: nothing you say reaches anyone" }));
 
         bob.Say("hello?");
@@ -111,7 +103,7 @@ public sealed class ModerationCommandsTests
             Assert.That(bob.Notices(), Is.EqualTo(Enumerable.Repeat("You are muted; nothing you say reaches anyone", 3).ToList()), "each is refused with one line");
         });
 
-        Assert.That(_chat.Console("/unmute bob"), Is.EqualTo(new List<string> { "bob can speak again" }));
+        Assert.That(Chat.Console("/unmute bob"), Is.EqualTo(new List<string> { "bob can speak again" }));
         bob.Say("hello again");
         Assert.Multiple(() =>
         {
@@ -123,13 +115,13 @@ public sealed class ModerationCommandsTests
     [Test]
     public void Motd_set_at_the_console_is_told_to_each_newcomer()
     {
-        Assert.That(_chat.Console("/motd be kind"), Is.EqualTo(new List<string> { "Message of the day set: be kind" }));
+        Assert.That(Chat.Console("/motd be kind"), Is.EqualTo(new List<string> { "Message of the day set: be kind" }));
 
-        TestUser alice = _chat.Join("alice");
+        TestUser alice = Chat.Join("alice");
         Assert.That(alice.Notices(), Does.Contain(Notices.MessageOfTheDay("be kind")));
 
-        Assert.That(_chat.Console("/motd off"), Is.EqualTo(new List<string> { "Message of the day cleared" }));
-        TestUser bob = _chat.Join("bob");
+        Assert.That(Chat.Console("/motd off"), Is.EqualTo(new List<string> { "Message of the day cleared" }));
+        TestUser bob = Chat.Join("bob");
         Assert.That(bob.Notices().Where(n => n.StartsWith("Message of the day", StringComparison.Ordinal)), Is.Empty);
     }
 }

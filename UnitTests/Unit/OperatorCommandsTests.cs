@@ -7,25 +7,17 @@ namespace PollChat.Tests.Unit;
 /// are the console's lines, never a client's, and /stats and /quit go to the loop (<see cref="ILoop"/>).
 /// </summary>
 [TestFixture]
-public sealed class OperatorCommandsTests
+public sealed class OperatorCommandsTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void Users_lists_who_is_online_with_room_endpoint_and_away_and_counts_the_unnamed()
     {
-        TestUser[] users = _chat.JoinAll("bob", "alice");
+        TestUser[] users = Chat.JoinAll("bob", "alice");
         users[0].Say("/join #dev");
         users[0].Say("/away");
-        _chat.Connect();
+        Chat.Connect();
 
-        Assert.That(_chat.Console("/users"), Is.EqualTo(new List<string>
+        Assert.That(Chat.Console("/users"), Is.EqualTo(new List<string>
         {
             "Online (2): alice (#lobby, unknown), bob (#dev, unknown, away)",
             "Also 1 connected without a name yet.",
@@ -35,12 +27,12 @@ public sealed class OperatorCommandsTests
     [Test]
     public void Say_is_a_notice_to_everyone_online_in_every_room()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         users[1].Say("/join #dev");
-        TestUser unnamed = _chat.Connect();
-        _chat.Quiet();
+        TestUser unnamed = Chat.Connect();
+        Chat.Quiet();
 
-        List<string> answer = _chat.Console("/say restart at noon");
+        List<string> answer = Chat.Console("/say restart at noon");
 
         Assert.Multiple(() =>
         {
@@ -48,14 +40,14 @@ public sealed class OperatorCommandsTests
             Assert.That(users[0].Notices(), Is.EqualTo(new List<string> { Notices.FromOperator("restart at noon") }));
             Assert.That(users[1].Notices(), Is.EqualTo(new List<string> { Notices.FromOperator("restart at noon") }));
             Assert.That(unnamed.Received(), Is.Empty, "a connection without a name is not chatting yet");
-            Assert.That(_chat.Console("/say"), Is.EqualTo(new List<string> { "Usage: /say <text>" }));
+            Assert.That(Chat.Console("/say"), Is.EqualTo(new List<string> { "Usage: /say <text>" }));
         });
     }
 
     [Test]
     public void Stats_answers_the_loops_counters_line()
     {
-        Assert.That(_chat.Console("/stats"), Is.EqualTo(new List<string> { FakeLoop.Stats }));
+        Assert.That(Chat.Console("/stats"), Is.EqualTo(new List<string> { FakeLoop.Stats }));
     }
 
     [Test]
@@ -63,23 +55,23 @@ public sealed class OperatorCommandsTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(_chat.Console("/quit"), Is.EqualTo(new List<string> { "Shutting down." }));
-            Assert.That(_chat.Loop.Shutdowns, Is.EqualTo(1));
+            Assert.That(Chat.Console("/quit"), Is.EqualTo(new List<string> { "Shutting down." }));
+            Assert.That(Chat.Loop.Shutdowns, Is.EqualTo(1));
         });
     }
 
     [Test]
     public void Rooms_and_an_unknown_command()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
         alice.Say("/topic tea");
 
         Assert.Multiple(() =>
         {
-            Assert.That(_chat.Console("/rooms"), Is.EqualTo(new List<string> { $"Rooms (1): #lobby ({Notices.Members(1)}: tea)" }));
-            Assert.That(_chat.Console("/frobnicate now"), Is.EqualTo(new List<string> { Notices.UnknownOperatorCommand("frobnicate") }));
-            Assert.That(_chat.Console("/who"), Is.EqualTo(new List<string> { Notices.UnknownOperatorCommand("who") }), "a user's alias is not a console command");
-            Assert.That(_chat.Console("   "), Is.Empty, "an empty line is no command");
+            Assert.That(Chat.Console("/rooms"), Is.EqualTo(new List<string> { $"Rooms (1): #lobby ({Notices.Members(1)}: tea)" }));
+            Assert.That(Chat.Console("/frobnicate now"), Is.EqualTo(new List<string> { Notices.UnknownOperatorCommand("frobnicate") }));
+            Assert.That(Chat.Console("/who"), Is.EqualTo(new List<string> { Notices.UnknownOperatorCommand("who") }), "a user's alias is not a console command");
+            Assert.That(Chat.Console("   "), Is.Empty, "an empty line is no command");
         });
     }
 }

@@ -9,24 +9,16 @@ namespace PollChat.Tests.Unit;
 /// new room's history, and a topic is told to its room.
 /// </summary>
 [TestFixture]
-public sealed class RoomCommandsTests
+public sealed class RoomCommandsTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void Join_announces_to_both_rooms_tells_the_mover_and_replays_the_new_rooms_history()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
         carol.Say("/join #dev");
         carol.Say("hello dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/join #dev");
 
@@ -47,7 +39,7 @@ public sealed class RoomCommandsTests
     [Test]
     public void Join_refuses_a_bad_room_name_and_the_room_one_is_in()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
 
         alice.Say("/join dev");
         alice.Say("/join #lobby");
@@ -65,10 +57,10 @@ public sealed class RoomCommandsTests
     [Test]
     public void Leave_goes_back_to_the_lobby_and_both_rooms_are_told()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
         alice.Say("/join #dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/leave");
 
@@ -83,10 +75,10 @@ public sealed class RoomCommandsTests
     [Test]
     public void Rooms_lists_every_room_sorted_with_members_and_topic()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         users[1].Say("/join #dev");
         users[1].Say("/topic the build");
-        _chat.Quiet();
+        Chat.Quiet();
 
         users[0].Say("/rooms");
 
@@ -96,10 +88,10 @@ public sealed class RoomCommandsTests
     [Test]
     public void Topic_set_is_told_to_the_room_only_and_shown_when_asked()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
         carol.Say("/join #dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/topic");
         Assert.That(alice.Notices(), Is.EqualTo(new List<string> { "#lobby has no topic; set one with /topic <text>" }));
@@ -120,9 +112,9 @@ public sealed class RoomCommandsTests
     [Test]
     public void Topic_longer_than_the_limit_is_refused_and_the_old_one_kept()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
         alice.Say("/topic short");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/topic " + new string('x', Room.MaxTopicBytes + 1));
 

@@ -8,20 +8,12 @@ namespace PollChat.Tests.Unit;
 /// clock instead of waiting.
 /// </summary>
 [TestFixture]
-public sealed class UserCommandsTests
+public sealed class UserCommandsTests : ChatHarnessFixture
 {
-    private ChatHarness _chat = null!;
-
-    [SetUp]
-    public void Start() => _chat = new ChatHarness();
-
-    [TearDown]
-    public void Stop() => _chat.Dispose();
-
     [Test]
     public void Msg_reaches_only_its_recipient_and_reply_answers_the_last_sender()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
 
         alice.Say("/msg bob psst");
@@ -43,7 +35,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Msg_to_nobody_and_reply_with_nobody_to_answer_are_errors()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
 
         alice.Say("/msg zed hi");
         alice.Say("/reply hi");
@@ -60,10 +52,10 @@ public sealed class UserCommandsTests
     [Test]
     public void Me_goes_to_the_room_as_an_action_but_not_back_to_the_sender()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
         carol.Say("/join #dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/me waves");
 
@@ -78,10 +70,10 @@ public sealed class UserCommandsTests
     [Test]
     public void Nick_is_announced_to_everyone_in_every_room_and_the_new_name_is_used()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
         carol.Say("/join #dev");
-        _chat.Quiet();
+        Chat.Quiet();
 
         alice.Say("/nick alicia");
 
@@ -105,7 +97,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Nick_to_a_name_in_use_is_refused_and_nobody_is_told()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
         alice.Say("/nick BOB");
@@ -121,7 +113,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Away_answers_a_private_message_with_its_text_until_back()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
         bob.Say("/away at lunch");
@@ -150,7 +142,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Ignore_hides_messages_actions_and_private_messages_from_that_user_only()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob", "carol");
+        TestUser[] users = Chat.JoinAll("alice", "bob", "carol");
         (TestUser alice, TestUser bob, TestUser carol) = (users[0], users[1], users[2]);
 
         bob.Say("/ignore alice");
@@ -179,17 +171,17 @@ public sealed class UserCommandsTests
     [Test]
     public void Whois_tells_online_and_idle_time_from_the_loop_clock()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
-        _chat.Advance(TimeSpan.FromSeconds(90));
+        Chat.Advance(TimeSpan.FromSeconds(90));
         bob.Say("/whois alice");
         Assert.That(bob.Notices(), Is.EqualTo(new List<string> { Notices.Whois("alice", 90_000, 90_000, away: null) }));
         Assert.That(Notices.Whois("alice", 90_000, 90_000, away: null), Does.Contain("idle for 1m 30s"), "the sentence this test expects");
 
         alice.Say("still here");
         alice.Say("/away brb");
-        _chat.Advance(TimeSpan.FromSeconds(45));
+        Chat.Advance(TimeSpan.FromSeconds(45));
         bob.Say("/whois ALICE");
         Assert.That(bob.Notices(), Is.EqualTo(new List<string> { Notices.Whois("alice", 135_000, 45_000, "brb") }),
             "a message resets idle time, a command does not; the name is found in any case");
@@ -198,7 +190,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Whois_of_nobody_is_an_error()
     {
-        TestUser alice = _chat.JoinAll("alice")[0];
+        TestUser alice = Chat.JoinAll("alice")[0];
 
         alice.Say("/whois zed");
         alice.Say("/whois");
@@ -209,7 +201,7 @@ public sealed class UserCommandsTests
     [Test]
     public void Quit_says_goodbye_and_closes_the_connection_and_the_room_is_told_at_the_end_of_the_iteration()
     {
-        TestUser[] users = _chat.JoinAll("alice", "bob");
+        TestUser[] users = Chat.JoinAll("alice", "bob");
         (TestUser alice, TestUser bob) = (users[0], users[1]);
 
         alice.Say("/quit");
@@ -221,7 +213,7 @@ public sealed class UserCommandsTests
             Assert.That(bob.Received(), Is.Empty, "departures are told in the close phase, never in the middle of a frame");
         });
 
-        _chat.EndOfIteration();
+        Chat.EndOfIteration();
         Assert.That(bob.Notices(), Is.EqualTo(new List<string> { Notices.Left("alice", "quit", 1) }));
     }
 }
