@@ -213,7 +213,7 @@ internal sealed class FrameInput
         allowance = GateAllowance(client, allowance, now);
         if (allowance == 0)
         {
-            return; // The history writer is behind: no client is read until it catches up (BuildSelectLists leaves them out).
+            return; // The history writer is behind: no client is read until it catches up (WantsRead leaves them out).
         }
 
         int received = client.Receive(_receiveBuffer.AsSpan(0, allowance), out SocketError error);
