@@ -102,7 +102,7 @@ public sealed class ChatSession : IDisposable
         _options = options;
         _view = view;
         _user = options.User;
-        _files = new Files.FileTransfers(view, SendFrame, PostAction, options.DownloadDirectory, interactive: () => Screen is not null);
+        _files = new Files.FileTransfers(view, SendFrame, PostAction, options.DownloadDirectory, interactive: () => Screen is not null, isOnline: _users.IsOnline);
     }
 
     /// <summary>Work finished on another thread (a file's hash) continues here, on the network thread. Safe from any thread.</summary>

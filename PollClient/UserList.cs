@@ -23,6 +23,9 @@ public sealed class UserList
 
     public IReadOnlyCollection<string> Online => _online;
 
+    /// <summary>Whether <paramref name="name"/> is online, when the list is current; null when it is not known.</summary>
+    public bool? IsOnline(string name) => Tracked ? _online.Contains(name) : null;
+
     public IReadOnlyCollection<string> Members => _members;
 
     /// <summary>Forgets everything, as after a lost connection.</summary>

@@ -14,9 +14,11 @@ public delegate void FrameSender(ReadOnlySpan<byte> payload);
 /// types (/send, /accept, /decline, /cancel, /transfers), the file events, and the data and
 /// acknowledgements. Owned by the network thread. Hashing a whole file takes seconds for a big
 /// one, so it runs on a worker and its result is posted back; reading and writing one chunk
-/// is a page-cache copy, done in place.
+/// is a page-cache copy, done in place. An offer to someone the client's tracked user list says is
+/// offline is refused before anything is hashed (the list is passed in as <c>isOnline</c>, which
+/// answers null when it is not current).
 /// </summary>
-public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action> post, string downloadDirectory, Func<bool> interactive)
+public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action> post, string downloadDirectory, Func<bool> interactive, Func<string, bool?>? isOnline = null)
 {
     /// <summary>In plain mode a transfer reports its progress at most this often: enough to see it move, not a flood.</summary>
     private static readonly TimeSpan PlainProgressInterval = TimeSpan.FromSeconds(2);
@@ -163,9 +165,13 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
 
     private void Send(string to, string typedPath)
     {
-        string path = typedPath.StartsWith("~/", StringComparison.Ordinal)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), typedPath[2..])
-            : typedPath;
+        if (isOnline?.Invoke(to) == false)
+        {
+            view.Status($"Not sent: {to} is not online."); // Before hashing: a big file takes seconds to hash for nothing.
+            return;
+        }
+
+        string path = ExpandHome(typedPath);
         var file = new FileInfo(path);
         if (!file.Exists || file.Length == 0)
         {
@@ -193,6 +199,10 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
         });
     }
 
+    /// <summary>"~/x" as the shell would read it: the user's home, then x.</summary>
+    private static string ExpandHome(string typed) =>
+        typed.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), typed[2..]) : typed;
+
     private void OfferHashed(Outgoing outgoing)
     {
         _offersAwaitingNumbers.Enqueue(outgoing);
@@ -201,12 +211,17 @@ public sealed class FileTransfers(ChatView view, FrameSender send, Action<Action
 
     private void Accept(string? idText, string? directoryText)
     {
+        if (directoryText is null && idText is not null && !int.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            (idText, directoryText) = (null, idText); // "/accept ~/Downloads": with one offer, the word is where to save it.
+        }
+
         if (Choose(idText, t => t is Incoming { Accepted: false }, "offer to accept") is not Incoming incoming)
         {
             return;
         }
 
-        string directory = directoryText is null ? downloadDirectory : Path.GetFullPath(directoryText);
+        string directory = directoryText is null ? downloadDirectory : Path.GetFullPath(ExpandHome(directoryText));
         if (directoryText is not null && !Directory.Exists(directory))
         {
             view.Status($"Not accepted: there is no directory {directory}.");

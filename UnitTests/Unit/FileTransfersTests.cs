@@ -88,4 +88,54 @@ public sealed class FileTransfersTests
         Assert.That(output.ToString(), Does.Contain("Transfer 2: first (10 B) from alice").And.Not.Contain("second"));
         Assert.That(sent, Is.Empty);
     }
+
+    [Test]
+    public void A_file_for_someone_known_to_be_offline_is_refused_before_it_is_hashed()
+    {
+        using var files = new TempDirectory();
+        string path = files.File("big.bin");
+        File.WriteAllBytes(path, new byte[FileTransferProtocol.ChunkBytes]);
+        var output = new StringWriter();
+        var sent = new List<string>();
+        var posted = new BlockingCollection<Action>();
+        var transfers = new FileTransfers(new ChatView(output), frame => sent.Add(Encoding.UTF8.GetString(frame)), posted.Add, files.Path, interactive: () => true,
+            isOnline: name => name == "bob" ? true : name == "carol" ? false : null);
+
+        transfers.Command($"/send carol {path}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(output.ToString(), Does.Contain("Not sent: carol is not online."));
+            Assert.That(output.ToString(), Does.Not.Contain("Computing the SHA-256"), "nothing is hashed for nobody");
+            Assert.That(posted, Is.Empty);
+            Assert.That(sent, Is.Empty);
+        });
+
+        transfers.Command($"/send dave {path}"); // Not known either way (the list is not tracked): the server decides.
+        Assert.That(posted.TryTake(out Action? hashed, RawClient.DefaultTimeout), Is.True);
+        hashed!();
+        Assert.That(sent.Single(), Does.StartWith("/file offer dave "));
+    }
+
+    [Test]
+    public void With_one_offer_accept_takes_a_directory_alone()
+    {
+        using var downloads = new TempDirectory();
+        using var elsewhere = new TempDirectory();
+        var output = new StringWriter();
+        var sent = new List<string>();
+        var posted = new BlockingCollection<Action>();
+        var transfers = new FileTransfers(new ChatView(output), frame => sent.Add(Encoding.UTF8.GetString(frame)), posted.Add, downloads.Path, interactive: () => true);
+        transfers.OnEvent(new RichEvent { Type = RichEventTypes.FileOffer, Id = 5, From = "alice", To = "bob", Name = "x.bin", Size = 100, Sha256 = new string('a', 64) }, "bob");
+
+        transfers.Command($"/accept {elsewhere.Path}");
+        Assert.That(posted.TryTake(out Action? opened, RawClient.DefaultTimeout), Is.True, "the one offer is accepted, into the directory given");
+        opened!();
+        Assert.Multiple(() =>
+        {
+            Assert.That(output.ToString(), Does.Not.Contain("numbered"), "the directory is not taken for a transfer number");
+            Assert.That(sent, Does.Contain("/file accept 5 0"));
+            Assert.That(Directory.GetFiles(elsewhere.Path), Is.Not.Empty, "the partial file is in the directory given");
+            Assert.That(Directory.GetFiles(downloads.Path), Is.Empty);
+        });
+    }
 }
