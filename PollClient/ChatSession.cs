@@ -379,7 +379,16 @@ public sealed class ChatSession : IDisposable
             case UserInputKind.Send when _socket is null:
                 _view.Status("Not connected. Type CONNECT to reconnect, or /quit to leave.");
                 break;
+            case UserInputKind.Send when !_awaitingWelcome && !_richRequested && input.Text.StartsWith('/') && !input.Text.StartsWith("//", StringComparison.Ordinal):
+                // A classic server has no commands: it would relay the line to everyone as chat.
+                _view.Status($"Not sent: this server is a classic one, without commands; everyone would have read {input.Text.Split(' ')[0]} as chat. Type //{input.Text[1..]} to send it as text.");
+                break;
             case UserInputKind.Send:
+                if (!_awaitingWelcome && !_richRequested && input.Text.StartsWith("//", StringComparison.Ordinal))
+                {
+                    input = input with { Text = input.Text[1..] }; // "//" says "a leading /" to a PollServer; a classic one relays as it is, so the client says it.
+                }
+
                 if (_richRequested && AsksForUsers(input.Text))
                 {
                     AnswerUsers();

@@ -379,9 +379,11 @@ public sealed class ProcessTests
 
         alice.Input.WriteLine("hello through a classic server");
         Assert.That(bob.WaitForLine("alice >"), Does.Match(@"^\[\d\d:\d\d\] alice > hello through a classic server$"));
-        bob.Input.WriteLine("/quit is local, this is not");
+        bob.Input.WriteLine("/users");
+        Assert.That(bob.WaitForLine("Not sent"), Does.Contain("a classic one, without commands; everyone would have read /users as chat. Type //users to send it as text."));
+        bob.Input.WriteLine("//quit is local, this is not"); // As to a PollServer, "//" sends a leading "/".
         Assert.That(alice.WaitForLine("bob >"), Does.EndWith("bob > /quit is local, this is not"));
-        // A classic server relays every frame: carol sees exactly what was typed, nothing PollClient added (no rich-mode request).
+        // A classic server relays every frame: carol sees exactly what was meant, nothing PollClient added (no rich-mode request) and no command.
         Assert.That(carol.ReadPair(), Is.EqualTo(("alice", "hello through a classic server")));
         Assert.That(carol.ReadPair(), Is.EqualTo(("bob", "/quit is local, this is not")));
         Assert.That(alice.Transcript + bob.Transcript, Does.Not.Contain("Rich mode"));
