@@ -77,6 +77,9 @@ public sealed class ChatSession : IDisposable
 
     // Rich mode: offered only by the first pair a server sends (its welcome); events are believed only once we asked for them.
     private bool _awaitingWelcome;
+
+    // Whether any byte came from the server on this connection: a close before one is how a TLS port treats a plain client.
+    private bool _heardFromServer;
     private bool _richRequested;
     private bool _usersAsked;
     private bool _quitRequested;
@@ -238,6 +241,7 @@ public sealed class ChatSession : IDisposable
                 _pendingSender = null;
                 _lastNotice = null;
                 _awaitingWelcome = true;
+                _heardFromServer = false;
                 _richRequested = _usersAsked = false;
                 _users.Clear();
                 _awayText = null;
@@ -462,6 +466,12 @@ public sealed class ChatSession : IDisposable
                 return trust.Refused ? trust.Verdict : $"the server ended the TLS handshake (is {_options.Port} a TLS port?)";
             }
 
+            if (LooksLikeAFrame(_cipher.AsSpan(0, received)))
+            {
+                CloseSocket(); // Our ClientHello reached a plain port, which answered in frames (a protocol error notice).
+                return $"{_options.Host}:{_options.Port} answered in plain text, not TLS: it is not a TLS port (connect to it without --tls, or to the server's --tls-port)";
+            }
+
             _tls.Feed(_cipher.AsSpan(0, received));
         }
 
@@ -482,6 +492,15 @@ public sealed class ChatSession : IDisposable
 
         return _socket is null ? "the server closed the connection during the TLS handshake" : null;
     }
+
+    /// <summary>Whether bytes from the server start like a classic frame: a length in ASCII digits, space-padded.</summary>
+    private static bool LooksLikeAFrame(ReadOnlySpan<byte> bytes) =>
+        bytes.Length > 0 && char.IsAsciiDigit((char)bytes[0]) && bytes[..Math.Min(bytes.Length, FrameHeader.Length)].IndexOfAnyExcept(HeaderBytes) < 0;
+
+    private static readonly System.Buffers.SearchValues<byte> HeaderBytes = System.Buffers.SearchValues.Create("0123456789 "u8);
+
+    /// <summary>Whether bytes from the server start like a TLS record (a handshake or an alert), which a plain client cannot read.</summary>
+    private static bool LooksLikeTls(ReadOnlySpan<byte> bytes) => bytes.Length >= 2 && bytes[0] is 0x15 or 0x16 && bytes[1] == 0x03;
 
     private void ReceiveAvailable()
     {
@@ -508,6 +527,14 @@ public sealed class ChatSession : IDisposable
                 continue;
             }
 
+            _heardFromServer |= error == SocketError.Success && received > 0;
+            if (error == SocketError.Success && received > 0 && _awaitingWelcome && LooksLikeTls(space[..received]))
+            {
+                // A TLS port answers a plain client's name with a TLS alert: say what to do instead of "an invalid frame".
+                ConnectionLost($"{_options.Host}:{_options.Port} answered with TLS: it is a TLS port (connect with --tls)");
+                return;
+            }
+
             if (error == SocketError.Success && received > 0)
             {
                 _reader.CommitReceived(received);
@@ -517,7 +544,10 @@ public sealed class ChatSession : IDisposable
 
             if (kind != DisconnectKind.WouldBlock)
             {
-                ConnectionLost(kind == DisconnectKind.ClosedByPeer ? "the server closed the connection" : Disconnects.Describe(kind, error));
+                // Closed before a single byte came back: what a TLS port does with a plain client's name.
+                bool silent = !_heardFromServer && _tls is null && kind is DisconnectKind.ClosedByPeer or DisconnectKind.Reset;
+                ConnectionLost(silent ? $"the server closed the connection without a word (if {_options.Port} is a TLS port, connect with --tls)"
+                    : kind == DisconnectKind.ClosedByPeer ? "the server closed the connection" : Disconnects.Describe(kind, error));
             }
 
             return;

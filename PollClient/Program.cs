@@ -23,6 +23,16 @@ port.Validators.Add(r =>
         r.AddError("--port must be between 1 and 65535.");
     }
 });
+tlsFingerprint.Validators.Add(r =>
+{
+    // A typo would otherwise surface only after connecting, as a refused certificate that looks like an attack.
+    string given = r.GetValueOrDefault<string?>() ?? "";
+    string digits = given.Replace(":", "", StringComparison.Ordinal);
+    if (digits.Length != 64 || !digits.All(char.IsAsciiHexDigit))
+    {
+        r.AddError($"--tls-fingerprint must be a SHA-256 fingerprint, 32 bytes in hex with or without colons (AB:CD:...: 64 hex digits); '{given}' is not one.");
+    }
+});
 
 var root = new RootCommand("PollClient: a terminal chat client for PollServer and classic 10-byte-header chat servers.")
 {

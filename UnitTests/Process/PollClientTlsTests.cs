@@ -78,4 +78,39 @@ public sealed class PollClientTlsTests
         Assert.That(wrong.Transcript, Does.Contain("not the 00:00:"));
         Assert.That(Directory.Exists(configDir), Is.False, "a pinned connection remembers nothing");
     }
+
+    [Test]
+    public void Tls_to_a_plain_port_says_it_is_not_a_TLS_port()
+    {
+        using var server = TestServer.Start();
+        string port = server.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string configDir = TestServer.NewDataDirectory();
+        using RunningProcess alice = RunningProcess.Client(new Dictionary<string, string> { ["POLLCHAT_CONFIG_DIR"] = configDir }, "--host", "127.0.0.1", "--port", port, "--user", "alice", "--tls");
+
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Not.Zero, alice.Transcript);
+        Assert.That(alice.Transcript, Does.Contain($"127.0.0.1:{port} answered in plain text, not TLS: it is not a TLS port (connect to it without --tls, or to the server's --tls-port)"));
+        Assert.That(alice.Transcript, Does.Not.Contain(").."));
+    }
+
+    [Test]
+    public void A_plain_client_on_a_TLS_port_is_told_to_use_tls()
+    {
+        using var server = TestServer.Start(new ServerOptions { TlsPort = 0 });
+        string port = server.TlsEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using RunningProcess alice = RunningProcess.Client("--host", "127.0.0.1", "--port", port, "--user", "alice");
+
+        // PollServer's TLS port closes on a plain name without a TLS alert; another TLS server would answer with one.
+        Assert.That(alice.WaitForLine("Connection lost"), Does.Contain($"the server closed the connection without a word (if {port} is a TLS port, connect with --tls)"));
+        alice.Input.Close();
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Not.Zero, alice.Transcript);
+    }
+
+    [Test]
+    public void A_malformed_fingerprint_is_refused_before_connecting()
+    {
+        using RunningProcess alice = RunningProcess.Client("--host", "127.0.0.1", "--port", "9", "--user", "alice", "--tls-fingerprint", "AB:CD:EF");
+
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.EqualTo(1), alice.Transcript);
+        Assert.That(alice.Transcript, Does.Contain("--tls-fingerprint must be a SHA-256 fingerprint"));
+    }
 }
