@@ -15,6 +15,15 @@ public sealed record ClientOptions(string Host, int Port, string User)
     /// <summary>A LAN server answers in milliseconds; a connect still pending after this will not succeed.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Lines typed while disconnected, kept to send on reconnecting: a few sentences, not a conversation held back for minutes.</summary>
+    public const int MaxLinesWhileDisconnected = 10;
+
+    /// <summary>Retries after a lost connection back off to this: a server down for long is tried twice a minute, not hammered.</summary>
+    public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lines remembered as shown, per connection's rooms, so the history replayed on reconnecting repeats none of them.</summary>
+    public const int ShownLinesRemembered = 500;
+
     /// <summary>The client checks message size before sending, with the server's default limit.</summary>
     public int MaxMessageBytes { get; init; } = ProtocolLimits.DefaultMaxMessageBytes;
 
@@ -80,6 +89,17 @@ public sealed class ChatSession : IDisposable
 
     // Whether any byte came from the server on this connection: a close before one is how a TLS port treats a plain client.
     private bool _heardFromServer;
+
+    // Reconnecting by itself: when the next try is due (null while connected or given up), and how many failed in a row.
+    private DateTime? _reconnectAt;
+    private int _reconnectFailures;
+
+    // Carried over a lost connection: the room to go back to, the lines typed meanwhile, and what was already shown (so a replay repeats none of it).
+    private string? _roomToRejoin;
+    private bool _rejoinPending;
+    private readonly Queue<string> _unsent = new();
+    private readonly HashSet<string> _shown = [];
+    private readonly Queue<string> _shownOrder = new();
     private bool _richRequested;
     private bool _usersAsked;
     private bool _quitRequested;
@@ -158,7 +178,7 @@ public sealed class ChatSession : IDisposable
             var parts = new List<string>(6)
             {
                 $"{_options.Host}:{_options.Port}{(_serverFingerprint is null ? "" : $" \U0001F512 {CertificateFingerprint.Abbreviate(_serverFingerprint)}")}",
-                _socket is null ? "not connected" : _awayText is null ? _user : $"{_user} (away)",
+                _socket is null ? (_reconnectAt is { } due ? $"not connected, retrying in {SecondsUntil(due)} s" : "not connected") : _awayText is null ? _user : $"{_user} (away)",
                 _users.Room ?? "-",
             };
             if (_users.Tracked)
@@ -288,7 +308,16 @@ public sealed class ChatSession : IDisposable
                 _readList.Add(_socket);
             }
 
-            Socket.Select(_readList, null, null, -1);
+            // While a reconnection is due, wake for it, and once a second so the countdown on the status line moves.
+            int waitMicroseconds = _reconnectAt is { } due
+                ? (int)Math.Clamp((due - DateTime.UtcNow).TotalMilliseconds, 0, Screen is null ? int.MaxValue / 1000 : 1000) * 1000
+                : -1;
+            Socket.Select(_readList, null, null, waitMicroseconds);
+            if (_reconnectAt is { } dueNow && DateTime.UtcNow >= dueNow)
+            {
+                Reconnect();
+            }
+
             if (_socket is not null && _readList.Contains(_socket))
             {
                 ReceiveAvailable();
@@ -314,6 +343,7 @@ public sealed class ChatSession : IDisposable
             }
         }
 
+        ReportUnsent();
         CloseSocket();
         return _exitCode;
     }
@@ -368,20 +398,17 @@ public sealed class ChatSession : IDisposable
                 break;
             case UserInputKind.Connect:
                 _view.Status($"Connecting to {_options.Host}:{_options.Port}...");
-                string? failure = Connect();
-                if (failure is null)
-                {
-                    _exitCode = ExitCodes.Ok;
-                    _view.Status($"Connected as {_user}.");
-                }
-                else
-                {
-                    _view.Status($"Cannot connect: {failure}. Type CONNECT to try again, or /quit to leave.");
-                }
-
+                Reconnect(byHand: true);
+                break;
+            case UserInputKind.Send when _socket is not null && _rejoinPending && (_unsent.Count > 0 || _roomToRejoin is not null) && !input.Text.StartsWith('/'):
+                _unsent.Enqueue(input.Text); // Back, but not yet in the room we were in: it follows the lines typed while away, in order.
+                break;
+            case UserInputKind.Send when _socket is null && _unsent.Count < ClientOptions.MaxLinesWhileDisconnected:
+                _unsent.Enqueue(input.Text);
+                _view.Status($"Not connected: sent when the connection is back ({_unsent.Count} waiting). Type CONNECT to retry now, or /quit to leave.");
                 break;
             case UserInputKind.Send when _socket is null:
-                _view.Status("Not connected. Type CONNECT to reconnect, or /quit to leave.");
+                _view.Status($"Not connected, and not kept: {ClientOptions.MaxLinesWhileDisconnected} lines already wait for the connection. Type CONNECT to retry now, or /quit to leave.");
                 break;
             case UserInputKind.Send when !_awaitingWelcome && !_richRequested && input.Text.StartsWith('/') && !input.Text.StartsWith("//", StringComparison.Ordinal):
                 // A classic server has no commands: it would relay the line to everyone as chat.
@@ -426,6 +453,10 @@ public sealed class ChatSession : IDisposable
                 }
 
                 SendFrame(payload);
+                if (!input.Text.StartsWith('/'))
+                {
+                    AlreadyShown(_user, input.Text, remember: true); // Our own line, seen as typed: a replay after reconnecting skips it too.
+                }
 
                 break;
             case UserInputKind.Usage:
@@ -592,6 +623,11 @@ public sealed class ChatSession : IDisposable
             {
                 _awaitingWelcome = false;
                 text = AcceptRichModeOffer(sender, text);
+                if (_rejoinPending && !_richRequested)
+                {
+                    _rejoinPending = false;
+                    SendUnsent(); // A classic server has no rooms: the lines typed meanwhile go at once.
+                }
             }
 
             if (_richRequested && sender == RichMode.EventSender)
@@ -608,6 +644,18 @@ public sealed class ChatSession : IDisposable
             if (_options.SkipHistoryReplay && IsUnaskedReplay(sender, text))
             {
                 continue;
+            }
+
+            if (HistoryReplay.TrySplitSender(sender, out _, out string? replayedSender))
+            {
+                if (AlreadyShown(replayedSender, text, remember: false))
+                {
+                    continue; // Seen before the connection was lost: the replay after reconnecting shows only what was missed.
+                }
+            }
+            else if (sender != ServerSender.Name)
+            {
+                AlreadyShown(sender, text, remember: true);
             }
 
             _view.Message(DateTime.Now, sender, text);
@@ -671,6 +719,11 @@ public sealed class ChatSession : IDisposable
         if (_users.MyName is { } name)
         {
             _user = name; // A /nick carries over to a reconnection.
+        }
+
+        if (richEvent.Type == RichEventTypes.Users && _rejoinPending)
+        {
+            Rejoin(); // The snapshot on arriving: we are in #lobby again, and logged in if we had to be.
         }
 
         if (richEvent.Type == RichEventTypes.Users && _usersAsked)
@@ -800,7 +853,112 @@ public sealed class ChatSession : IDisposable
 
         Log.Warn("Connection lost: {Why}", why);
         _exitCode = ExitCodes.ConnectionLost;
-        _view.Status($"Connection lost: {why}. Type CONNECT to reconnect, or /quit to leave.");
+        _roomToRejoin = _users.Room ?? _roomToRejoin;
+        _users.Clear(); // Who was online is not known any more: the status line and the list say so rather than show stale names.
+        _reconnectFailures = 0;
+        ScheduleReconnect();
+        _view.Status($"Connection lost: {why}. Reconnecting in {SecondsUntil(_reconnectAt!.Value)} s; type CONNECT to retry now, or /quit to leave.");
+    }
+
+    /// <summary>
+    /// The next try: the first within a second (a server restarting, a Wi-Fi hiccup), then backing
+    /// off by doubling to <see cref="ClientOptions.MaxReconnectDelay"/>, each with a quarter of
+    /// jitter so that a class whose server restarts does not come back in one burst.
+    /// </summary>
+    private void ScheduleReconnect()
+    {
+        double seconds = _reconnectFailures == 0 ? 0.25 + (Random.Shared.NextDouble() * 0.75)
+            : Math.Min(ClientOptions.MaxReconnectDelay.TotalSeconds, Math.Pow(2, _reconnectFailures)) * (0.75 + (Random.Shared.NextDouble() * 0.5));
+        _reconnectAt = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Min(seconds, ClientOptions.MaxReconnectDelay.TotalSeconds));
+    }
+
+    private static int SecondsUntil(DateTime due) => Math.Max(1, (int)Math.Ceiling((due - DateTime.UtcNow).TotalSeconds));
+
+    /// <summary>A try to get the connection back, when one is due or the user typed CONNECT; a refused certificate ends the tries.</summary>
+    private void Reconnect(bool byHand = false)
+    {
+        _reconnectAt = null;
+        if (byHand)
+        {
+            _view.Status($"Connecting to {_options.Host}:{_options.Port}...");
+        }
+
+        string? failure = Connect();
+        if (failure is null)
+        {
+            _exitCode = ExitCodes.Ok;
+            _reconnectFailures = 0;
+            _rejoinPending = true;
+            _view.Status($"Connected as {_user}.");
+            return;
+        }
+
+        if (CertificateRefused)
+        {
+            _view.Status($"Cannot connect: {failure}. Not trying again; type CONNECT once the certificate is sorted out, or /quit to leave.");
+            return;
+        }
+
+        _reconnectFailures++;
+        ScheduleReconnect();
+        _view.Status($"Cannot connect: {failure}. Retrying in {SecondsUntil(_reconnectAt!.Value)} s; type CONNECT to retry now, or /quit to leave.");
+    }
+
+    /// <summary>Back in the chat after a reconnection: the room we were in, then the lines typed meanwhile, in order.</summary>
+    private void Rejoin()
+    {
+        _rejoinPending = false;
+        if (_roomToRejoin is { } room && _users.Room is { } current && !string.Equals(room, current, StringComparison.OrdinalIgnoreCase))
+        {
+            SendFrame(Encoding.UTF8.GetBytes("/join " + room));
+        }
+
+        SendUnsent();
+    }
+
+    private void SendUnsent()
+    {
+        while (_socket is not null && _unsent.TryDequeue(out string? line))
+        {
+            if (Screen is not null && !line.StartsWith('/'))
+            {
+                _view.Message(DateTime.Now, _user, line);
+            }
+
+            SendFrame(Encoding.UTF8.GetBytes(line));
+        }
+    }
+
+    /// <summary>Lines still waiting for a connection when the user leaves are named, so nobody believes they were sent.</summary>
+    private void ReportUnsent()
+    {
+        foreach (string line in _unsent)
+        {
+            _view.Status($"Not sent (the connection did not come back): {line}");
+        }
+
+        _unsent.Clear();
+    }
+
+    /// <summary>Remembers a line as shown in the current room, so a replay after reconnecting skips it.</summary>
+    private bool AlreadyShown(string sender, string text, bool remember)
+    {
+        string key = $"{_users.Room}\n{sender}\n{text}";
+        if (!remember)
+        {
+            return _shown.Contains(key);
+        }
+
+        if (_shown.Add(key))
+        {
+            _shownOrder.Enqueue(key);
+            if (_shownOrder.Count > ClientOptions.ShownLinesRemembered)
+            {
+                _shown.Remove(_shownOrder.Dequeue());
+            }
+        }
+
+        return false;
     }
 
     private void CloseSocket()

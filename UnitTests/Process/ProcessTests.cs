@@ -289,7 +289,8 @@ public sealed class ProcessTests
 
         server.Dispose();
 
-        Assert.That(alice.WaitForLine("Connection lost"), Is.EqualTo("-!- Connection lost: the server shut down. Type CONNECT to reconnect, or /quit to leave."));
+        Assert.That(alice.WaitForLine("Connection lost"), Is.EqualTo("-!- Connection lost: the server shut down. Reconnecting in 1 s; type CONNECT to retry now, or /quit to leave."));
+        Assert.That(alice.WaitForLine("Cannot connect"), Does.Match(@"^-!- Cannot connect: connection refused by 127\.0\.0\.1:\d+ \(is the server running\?\)\. Retrying in \d+ s; type CONNECT to retry now, or /quit to leave\.$"));
         alice.Input.Close();
         Assert.That(alice.WaitForExit(ExitTimeout), Is.EqualTo(3));
     }
@@ -304,18 +305,56 @@ public sealed class ProcessTests
         first.Dispose();
         alice.WaitForLine("Connection lost");
         alice.Input.WriteLine("lost words");
-        alice.WaitForLine("Not connected");
+        Assert.That(alice.WaitForLine("Not connected"), Is.EqualTo("-!- Not connected: sent when the connection is back (1 waiting). Type CONNECT to retry now, or /quit to leave."));
 
         using var second = TestServer.Start(port: port);
         using var bob = RawClient.Join(second.EndPoint, "bob");
-        alice.Input.WriteLine("CONNECT");
+        alice.Input.WriteLine("CONNECT"); // At once, without waiting for the next automatic try.
 
         alice.WaitForLine("Connected as alice.");
         bob.ReadNotice("alice joined");
         alice.Input.WriteLine("back again");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("lost words"), "what was typed while disconnected goes first, once the connection is back");
         Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("back again"));
         alice.Input.WriteLine("/quit");
         Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero);
+    }
+
+    [Test]
+    public void A_lost_connection_comes_back_by_itself_in_the_same_room_without_repeating_history()
+    {
+        string data = TestServer.NewDataDirectory();
+        var first = TestServer.Start(new ServerOptions { DataDirectory = data });
+        int port = first.EndPoint.Port;
+        using RunningProcess alice = StartClient(first.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        alice.Input.WriteLine("/join #dev");
+        alice.WaitForLine("You are now in #dev");
+        using (RawClient bob = RawClient.Join(first.EndPoint, "bob"))
+        {
+            bob.Send("/join #dev");
+            bob.Send("said before");
+            alice.WaitForLine("bob > said before");
+        }
+
+        first.Dispose();
+        alice.WaitForLine("Connection lost");
+        alice.Input.WriteLine("typed while away");
+
+        using var second = TestServer.Start(new ServerOptions { DataDirectory = data }, port: port);
+        using var carol = RawClient.Join(second.EndPoint, "carol");
+        carol.Send("/join #dev");
+        carol.ReadNotice("You are now in #dev");
+        Assert.That(carol.ReadNotice("alice joined #dev", TimeSpan.FromSeconds(30)).Text, Does.StartWith("alice joined #dev"), "alice came back by herself, and into the room she was in");
+        Assert.That(carol.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("typed while away"));
+
+        alice.Input.WriteLine("/quit");
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero);
+        int shown = alice.Transcript.Split('\n').Count(l => l.Contains("bob > said before", StringComparison.Ordinal));
+        Assert.That(shown, Is.EqualTo(1), "the history replayed on coming back skips what was already shown: " + alice.Transcript);
+        Assert.That(alice.Transcript, Does.Contain("Connected as alice."));
+        second.Dispose();
+        Directory.Delete(data, recursive: true);
     }
 
     [Test]
