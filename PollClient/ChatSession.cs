@@ -391,6 +391,11 @@ public sealed class ChatSession : IDisposable
         switch (input.Kind)
         {
             case UserInputKind.Quit:
+                if (input.Text.Length > 0 && _socket is not null && _richRequested)
+                {
+                    SendFrame(Encoding.UTF8.GetBytes("/quit " + input.Text)); // PollServer tells the room why; the close follows it.
+                }
+
                 _quitRequested = true;
                 break;
             case UserInputKind.Connect when _socket is not null:

@@ -23,7 +23,8 @@ public readonly record struct UserInput(UserInputKind Kind, string Text = "")
 {
     /// <summary>
     /// The seed's command words (exit, QUIT, SEND, CONNECT) are matched exactly as written;
-    /// /quit in any case. Everything else, including other slash commands, goes to the server.
+    /// /quit in any case, with a reason after it if the user likes. Everything else, including
+    /// other slash commands, goes to the server.
     /// </summary>
     public static UserInput Parse(string line)
     {
@@ -37,6 +38,11 @@ public readonly record struct UserInput(UserInputKind Kind, string Text = "")
         if (word.Equals("/quit", StringComparison.OrdinalIgnoreCase) || word is "exit" or "QUIT")
         {
             return new(UserInputKind.Quit);
+        }
+
+        if (word.StartsWith("/quit ", StringComparison.OrdinalIgnoreCase))
+        {
+            return new(UserInputKind.Quit, word[6..].Trim()); // The reason, told to the room by a PollServer.
         }
 
         if (word == "CONNECT")

@@ -86,8 +86,8 @@ internal sealed class ChatUser(ClientConnection connection, long now)
     /// <summary>Who kicked this user ("the operator" or an admin's name), told to its room when it leaves.</summary>
     public string? KickedBy { get; set; }
 
-    /// <summary>Why it was kicked, if they said; told to its room when it leaves.</summary>
-    public string? KickReason { get; set; }
+    /// <summary>Why it left, if it was said: a kick's reason, or the user's own with /quit; told to its room.</summary>
+    public string? LeaveReason { get; set; }
 
     /// <summary>Who sent this user the last private message, for /reply.</summary>
     public string? LastPrivateFrom { get; set; }

@@ -82,7 +82,7 @@ internal sealed class Lobby(ServerOptions options, Users users, Rooms rooms, Out
             }
 
             transfers.InterruptTransfersOf(gone, now);
-            string how = Notices.HowLeft(Notices.ClosedForOthers(reason), gone.KickedBy, gone.KickReason);
+            string how = Notices.HowLeft(Notices.ClosedForOthers(reason), gone.KickedBy, gone.LeaveReason);
             if (presence.Announced(arrival: false, now) && room.Members.Count < options.AnnounceLimit)
             {
                 outbox.AnnounceToRoom(room, Notices.Left(gone.Name!, how, users.OnlineCount),

@@ -35,7 +35,7 @@ internal static class CommandList
             new("unignore", [], "/unignore <user>", "see someone again", CommandAccess.Chat, UserCommands.Unignore),
             new("file", [], "/file ...", "file transfer between PollClients: their /send, /accept, /decline and /cancel use it", CommandAccess.Chat, (c, args) => files.RunFileCommand(c.Sender, args, c.Now)),
             new("whois", [], "/whois <user>", "how long someone has been online and idle, and whether away", CommandAccess.Chat, user.ShowWhois),
-            new("quit", [], "/quit", "leave the chat", CommandAccess.BeforeLogin, (c, _) => user.Quit(c)),
+            new("quit", [], "/quit [reason]", "leave the chat, telling your room why if you like", CommandAccess.BeforeLogin, user.Quit),
             new("register", [], "/register <password>", "claim your current name: from then on it needs the password", CommandAccess.Chat, (c, args) => logins.Register(c.Sender, args, c.Now)),
             new("login", [], "/login <password>", "prove a registered name is yours", CommandAccess.BeforeLogin, (c, args) => logins.Login(c.Sender, args, c.Now)),
             new("passwd", [], "/passwd <old> <new>", "change your password (the old one without spaces)", CommandAccess.Chat, (c, args) => logins.ChangePassword(c.Sender, args, c.Now)),

@@ -36,9 +36,9 @@ internal sealed partial class ModerationCommands(ModerationState moderation, Use
         }
 
         user.KickedBy = context.By;
-        user.KickReason = reason is null ? null : ControlCharacters.Strip(reason);
-        connections.Close(user.Connection, CloseReason.Kicked, Notices.Kicked(context.By, user.KickReason), context.Now, detail: $"by {context.By}{(user.KickReason is null ? "" : ": " + user.KickReason)}");
-        context.Reply(Notices.KickedUser(user.Name!, user.KickReason));
+        user.LeaveReason = reason is null ? null : ControlCharacters.Strip(reason);
+        connections.Close(user.Connection, CloseReason.Kicked, Notices.Kicked(context.By, user.LeaveReason), context.Now, detail: $"by {context.By}{(user.LeaveReason is null ? "" : ": " + user.LeaveReason)}");
+        context.Reply(Notices.KickedUser(user.Name!, user.LeaveReason));
     }
 
     public void Ban(CommandContext context, string args)

@@ -21,6 +21,9 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
     /// <summary>A list of users longer than this would scroll the screen away; the rest is counted.</summary>
     public const int MaxNamesListed = 100;
 
+    /// <summary>A quit's reason is a line in everyone's room: a sentence, not a message's worth.</summary>
+    private const int MaxQuitReasonChars = 200;
+
     /// <summary>Enough for any real annoyance; a bound so one client cannot grow the server's memory without end.</summary>
     private const int MaxIgnoredPerUser = 100;
 
@@ -244,8 +247,14 @@ internal sealed class UserCommands(ServerOptions options, Users users, Outbox ou
         }
     }
 
-    public void Quit(CommandContext context)
+    /// <summary>/quit [reason]: the reason, if given, is told to the room with the leave notice.</summary>
+    public void Quit(CommandContext context, string reason)
     {
+        if (ControlCharacters.Strip(reason).Trim() is { Length: > 0 } said)
+        {
+            context.Sender.LeaveReason = said.Length <= MaxQuitReasonChars ? said : said[..MaxQuitReasonChars] + "…";
+        }
+
         context.Reply(Notices.Goodbye(context.Sender.Name!));
         connections.Close(context.Sender.Connection, CloseReason.Quit, notice: null, context.Now);
     }

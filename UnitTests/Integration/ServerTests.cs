@@ -254,6 +254,18 @@ public sealed class ServerTests
     }
 
     [Test]
+    public void Quit_with_a_reason_tells_the_room_why()
+    {
+        using var chat = ChatRoom.Start(2);
+        var (alice, bob) = chat;
+
+        bob.Send("/quit off to lunch \u001b[31m");
+
+        Assert.That(bob.ReadPair(), Is.EqualTo((ServerSender.Name, "Goodbye, bob!")));
+        Assert.That(alice.ReadNotice("bob left").Text, Is.EqualTo("bob left (quit: off to lunch [31m; 1 online)"), "the reason, without its control characters");
+    }
+
+    [Test]
     public void An_unknown_command_gets_a_notice_and_is_not_relayed()
     {
         using var chat = ChatRoom.Start(2);

@@ -195,6 +195,21 @@ public sealed class ProcessTests
     }
 
     [Test]
+    public void Quit_with_a_reason_exits_0_and_the_room_hears_why()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using RunningProcess alice = StartClient(server.EndPoint, "alice");
+        alice.WaitForLine("Connected to");
+        bob.ReadNotice("alice joined");
+
+        alice.Input.WriteLine("/quit off to lunch");
+
+        Assert.That(alice.WaitForExit(ExitTimeout), Is.Zero, alice.Transcript);
+        Assert.That(bob.ReadNotice("alice left").Text, Is.EqualTo("alice left (quit: off to lunch; 1 online)"));
+    }
+
+    [Test]
     public void A_refused_connection_is_one_clear_line_and_exit_2()
     {
         int closedPort = FreePort();

@@ -17,6 +17,18 @@ public sealed class UserInputTests
         Assert.That(UserInput.Parse(line).Kind, Is.EqualTo(UserInputKind.Quit));
     }
 
+    [Test]
+    public void Quit_with_a_reason_quits_and_keeps_the_reason()
+    {
+        UserInput input = UserInput.Parse("/quit  off to lunch ");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(input.Kind, Is.EqualTo(UserInputKind.Quit));
+            Assert.That(input.Text, Is.EqualTo("off to lunch"));
+        }
+    }
+
     [TestCase("quit")]
     [TestCase("Exit")]
     [TestCase("EXIT")]
