@@ -161,6 +161,9 @@ public sealed class ChatSession : IDisposable
         _wake.Wake(); // Every turn of the loop draws the screen, at the terminal's size then.
     }
 
+    /// <summary>The server's "Name rejected: ..." when it refused our name and the client ends: said again after the screen is gone.</summary>
+    public string? RejectedBecause { get; private set; }
+
     /// <summary>Our name now: as given, or as the server last confirmed it (a /nick).</summary>
     public string CurrentName => _user;
 
@@ -846,6 +849,7 @@ public sealed class ChatSession : IDisposable
         _files.ConnectionLost();
         if (notice is not null && notice.StartsWith(ServerSender.NameRejectedPrefix, StringComparison.Ordinal))
         {
+            RejectedBecause = notice;
             _exitCode = ExitCodes.NameRejected;
             _quitRequested = true;
             return;

@@ -130,6 +130,11 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
         {
             screen.Dispose();
         }
+
+        if (session.RejectedBecause is { } rejected)
+        {
+            Console.Error.WriteLine($"PollClient: {rejected}"); // Shown on the screen that went with the alternate one; said again where it stays.
+        }
     }
 
     NLog.LogManager.Shutdown();

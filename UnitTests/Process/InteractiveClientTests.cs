@@ -125,6 +125,18 @@ public sealed class InteractiveClientTests
     }
 
     [Test]
+    public void A_rejected_name_is_said_on_the_normal_screen_after_the_client_leaves()
+    {
+        using var server = TestServer.Start();
+        using var alice = RawClient.Join(server.EndPoint, "alice");
+        using var terminal = new TmuxSession(100, 12, "sh", "-c", "\"$0\" \"$@\"; echo \"exit code $?\"; sleep 60", RunningProcess.ProgramPath("PollClient"), "--host", "127.0.0.1", "--port", server.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--user", "ALICE");
+
+        string[] after = terminal.WaitFor(screen => screen.Any(row => row.StartsWith("exit code ", StringComparison.Ordinal)));
+        Assert.That(after, Has.Some.EqualTo("exit code 4"));
+        Assert.That(after, Has.Some.StartsWith("PollClient: Name rejected: ").And.Contains("'ALICE'"), string.Join("\n", after));
+    }
+
+    [Test]
     public void A_crash_gives_the_terminal_back()
     {
         using var server = TestServer.Start();
