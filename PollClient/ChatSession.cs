@@ -742,8 +742,11 @@ public sealed class ChatSession : IDisposable
 
         switch (richEvent.Type)
         {
-            case RichEventTypes.Hello when Screen is not null:
-                AskForRoomsSilently(); // So that the first Tab after '#' already knows the rooms.
+            case RichEventTypes.Hello when Screen is not null && richEvent.Room is not null:
+            case RichEventTypes.Users when Screen is not null && _roomsAskedAt == DateTime.MinValue:
+                // So that the first Tab after '#' already knows the rooms; not before a registered name has
+                // logged in (no room yet in its hello), when the server would answer "Log in first".
+                AskForRoomsSilently();
                 break;
             case RichEventTypes.Away:
                 _awayText = richEvent.Text;

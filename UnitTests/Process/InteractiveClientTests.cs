@@ -125,6 +125,29 @@ public sealed class InteractiveClientTests
     }
 
     [Test]
+    public void A_registered_name_with_a_password_logs_in_before_anything_else_is_shown()
+    {
+        using var server = TestServer.Start();
+        using (RawClient owner = RawClient.Join(server.EndPoint, "alice"))
+        {
+            owner.Send("/register correct horse");
+            owner.ReadNotice("Registered");
+        }
+
+        using var files = new TempDirectory();
+        string passwordFile = files.File("password.txt");
+        File.WriteAllText(passwordFile, "correct horse\n");
+        using var terminal = new TmuxSession(100, 12, "sh", "-c", "\"$0\" \"$@\"; echo \"exit code $?\"; sleep 60", RunningProcess.ProgramPath("PollClient"), "--host", "127.0.0.1", "--port", server.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--user", "alice", "--password-file", passwordFile);
+
+        string[] shown = terminal.WaitFor(screen => screen.Any(row => row.Contains("Logged in as alice", StringComparison.Ordinal)));
+        using var bob = RawClient.Join(server.EndPoint, "bob"); // Something else happens after the login, so a late error would be on screen too.
+        shown = terminal.WaitFor(screen => screen.Any(row => row.Contains("bob joined", StringComparison.Ordinal)));
+        Assert.That(shown, Has.None.Contains("Log in first"), string.Join("\n", shown));
+        terminal.Press("C-c");
+        terminal.WaitFor(screen => screen.Any(row => row == "exit code 0"));
+    }
+
+    [Test]
     public void A_rejected_name_is_said_on_the_normal_screen_after_the_client_leaves()
     {
         using var server = TestServer.Start();
