@@ -68,10 +68,10 @@ public sealed class LineEditor
 
         while (position < _text.Length && !char.IsWhiteSpace(_text[position]))
         {
-            position = NextBoundary(position);
+            position++; // By char, as WordStartBefore goes back: a boundary lookup per step made a long word quadratic.
         }
 
-        Cursor = position;
+        Cursor = position == _text.Length ? position : BoundaryAtOrBefore(position);
     }
 
     /// <summary>Deletes back to the start of the word (Ctrl+W).</summary>
@@ -173,6 +173,12 @@ public sealed class LineEditor
         Cursor = _text.Length;
     }
 
+    /// <summary>
+    /// Where the word before <paramref name="position"/> starts. Words end at white space, which is
+    /// never inside a character, so the scan goes back a char at a time; one pass then makes sure it
+    /// stops on a character boundary. Linear in the line: Ctrl+W on a pasted 70,000-character word
+    /// was quadratic when each step looked for its boundary from the line's start.
+    /// </summary>
     private int WordStartBefore(int position)
     {
         while (position > 0 && char.IsWhiteSpace(_text[position - 1]))
@@ -182,10 +188,29 @@ public sealed class LineEditor
 
         while (position > 0 && !char.IsWhiteSpace(_text[position - 1]))
         {
-            position = PreviousBoundary(position);
+            position--;
         }
 
-        return position;
+        return BoundaryAtOrBefore(position);
+    }
+
+    /// <summary>The last character boundary at or before <paramref name="position"/>, in one pass.</summary>
+    private int BoundaryAtOrBefore(int position)
+    {
+        string text = _text.ToString();
+        int boundary = 0;
+        while (boundary < position)
+        {
+            int next = boundary + StringInfo.GetNextTextElementLength(text, boundary);
+            if (next > position)
+            {
+                break;
+            }
+
+            boundary = next;
+        }
+
+        return boundary;
     }
 
     private int NextBoundary(int position) =>

@@ -130,19 +130,42 @@ public static class ScreenLayout
         return [.. rows.Take(count)];
     }
 
-    /// <summary>The prompt and as much of the input as fits, scrolled so the cursor is on screen; the cursor's column.</summary>
+    /// <summary>
+    /// The prompt and as much of the input as fits, scrolled so the cursor is on screen; the cursor's
+    /// column. Only the text around the cursor is measured, so drawing costs the row's width, not
+    /// the line's length: a 70,000-character paste is drawn as fast as a word.
+    /// </summary>
     private static (string Row, int CursorColumn) InputRow(string input, int cursor, int width)
     {
         int room = width - Prompt.Length - 1; // The last column stays free for the cursor at the end of the line.
-        int start = 0;
-        while (TextLayout.Width(input[start..cursor]) > room)
+        // No character is narrower than one cell, and one on screen is rarely more than a few chars (an emoji sequence), so what
+        // can show before the cursor starts well within this window.
+        int windowStart = Math.Max(0, cursor - (room * CharsPerCellAtMost));
+        var starts = new List<int>();
+        var cells = new List<int>();
+        for (int index = windowStart; index < cursor;)
         {
-            start += System.Globalization.StringInfo.GetNextTextElementLength(input, start);
+            int length = Math.Min(System.Globalization.StringInfo.GetNextTextElementLength(input, index), cursor - index);
+            starts.Add(index);
+            cells.Add(TextLayout.Width(input.Substring(index, length)));
+            index += length;
         }
 
-        string shown = Fit(input[start..], room + 1);
-        return (Prompt + shown, Prompt.Length + TextLayout.Width(input[start..cursor]));
+        int used = 0;
+        int first = cells.Count;
+        while (first > 0 && used + cells[first - 1] <= room)
+        {
+            used += cells[--first];
+        }
+
+        int start = first < starts.Count ? starts[first] : cursor;
+        int end = Math.Min(input.Length, cursor + ((room + 1) * CharsPerCellAtMost));
+        string shown = Fit(input[start..end], room + 1);
+        return (Prompt + shown, Prompt.Length + used);
     }
+
+    /// <summary>How many chars one cell of the input row is taken to need at most, to bound what is measured: ZWJ emoji and stacked marks stay under it.</summary>
+    private const int CharsPerCellAtMost = 8;
 
     /// <summary>As much of <paramref name="text"/> as fits in <paramref name="width"/> cells, cut between whole characters.</summary>
     private static string Fit(string text, int width) => TextLayout.Width(text) <= width ? text : TextLayout.Wrap(text.Replace(' ', '\u00A0'), width)[0].Replace('\u00A0', ' ');

@@ -66,6 +66,22 @@ public sealed class LineEditorTests
     }
 
     [Test]
+    public void Ctrl_w_and_word_moves_on_a_pasted_100000_character_word()
+    {
+        var editor = new LineEditor();
+        string word = string.Concat(Enumerable.Repeat("ab\u0301c", 25_000)); // With a combining mark: words are cut between whole characters.
+        editor.Insert("say " + word);
+
+        editor.WordLeft();
+        Assert.That(editor.Cursor, Is.EqualTo(4));
+        editor.WordRight();
+        Assert.That(editor.Cursor, Is.EqualTo(4 + word.Length));
+        editor.DeleteWordLeft();
+        Assert.That(editor.Text, Is.EqualTo("say "));
+        Assert.That(editor.Cursor, Is.EqualTo(4));
+    }
+
+    [Test]
     public void History_goes_back_and_forth_and_keeps_the_draft()
     {
         var editor = new LineEditor();

@@ -89,4 +89,19 @@ public sealed class ScreenLayoutTests
 
         Assert.That(screen.CursorColumn, Is.EqualTo(2 + 6));
     }
+
+    [Test]
+    public void A_pasted_line_of_100000_characters_shows_its_end_and_the_cursor_beside_it()
+    {
+        string pasted = string.Concat(Enumerable.Repeat("abcdefghij", 10_000)) + "日本語 end";
+        RenderedScreen atEnd = ScreenLayout.Render(new ScreenState(40, 3, [], "", pasted, pasted.Length, []));
+        Assert.That(atEnd.Rows[2], Does.StartWith("> ").And.EndWith("日本語 end"));
+        Assert.That(atEnd.CursorColumn, Is.EqualTo(2 + 37), "the row is full up to the cursor, which has the last column");
+        Assert.That(TextLayout.Width(atEnd.Rows[2]), Is.LessThanOrEqualTo(40));
+
+        RenderedScreen inside = ScreenLayout.Render(new ScreenState(40, 3, [], "", pasted, 50_005, []));
+        Assert.That(inside.Rows[2], Does.StartWith("> ").And.Contains("abcde"));
+        Assert.That(inside.Rows[2][inside.CursorColumn], Is.EqualTo('f'), "the cursor stands on the character at its index");
+        Assert.That(inside.Rows[2][..inside.CursorColumn], Does.EndWith("abcde"), "and what comes before it is the text before it");
+    }
 }
