@@ -149,10 +149,15 @@ public sealed class ChatSession : IDisposable
     }
 
     /// <summary>Interactive mode: queues a key for the network thread, which owns the input line. Safe from any thread.</summary>
-    public void PostKey(ConsoleKeyInfo key)
+    /// <param name="key">The key.</param>
+    /// <param name="wake">Whether to wake the network thread now; false while more keys are already waiting to be read.</param>
+    public void PostKey(ConsoleKeyInfo key, bool wake = true)
     {
         _keys.Enqueue(key);
-        _wake.Wake();
+        if (wake)
+        {
+            _wake.Wake();
+        }
     }
 
     /// <summary>Interactive mode: the terminal changed size; the network thread draws again. Safe from any thread.</summary>

@@ -12,7 +12,10 @@ public static class KeyReader
         {
             while (true)
             {
-                session.PostKey(Console.ReadKey(intercept: true));
+                ConsoleKeyInfo key = Console.ReadKey(intercept: true);
+                // A paste arrives as thousands of keys at once: the network thread is woken (and the screen drawn) once
+                // they are all read, not once per key, which made a 70,000-character paste take seconds.
+                session.PostKey(key, wake: !Console.KeyAvailable);
             }
         })
         {
