@@ -29,6 +29,12 @@ public sealed class InteractiveScreen : IDisposable
     private LineStyle.BellMode _bell = LineStyle.BellMode.All;
     private bool _timestamps = true;
 
+    /// <summary>Ctrl+L asked for the screen to be cleared before the next draw.</summary>
+    private bool _clearFirst;
+
+    /// <summary>The last key was ESC alone: the next is read as with Alt.</summary>
+    private bool _escapePending;
+
     /// <param name="terminal">Where escape sequences go: the console's output.</param>
     /// <param name="status">The status line's text, asked for at each redraw.</param>
     /// <param name="users">The user list beside the chat.</param>
@@ -119,6 +125,9 @@ public sealed class InteractiveScreen : IDisposable
     public string? HandleKey(ConsoleKeyInfo key)
     {
         bool control = (key.Modifiers & ConsoleModifiers.Control) != 0;
+        // Alt+letter reaches us as ESC, then the letter (readline's Meta prefix): Alt+B and Alt+F move by words.
+        bool meta = (key.Modifiers & ConsoleModifiers.Alt) != 0 || _escapePending;
+        _escapePending = key.Key == ConsoleKey.Escape && !_escapePending;
         string? submitted = null;
         switch (key.Key)
         {
@@ -132,10 +141,21 @@ public sealed class InteractiveScreen : IDisposable
                 _editor.Delete();
                 break;
             case ConsoleKey.LeftArrow when control:
+            case ConsoleKey.B when meta:
                 _editor.WordLeft();
                 break;
             case ConsoleKey.RightArrow when control:
+            case ConsoleKey.F when meta:
                 _editor.WordRight();
+                break;
+            case ConsoleKey.U when control:
+                _editor.DeleteToStart();
+                break;
+            case ConsoleKey.K when control:
+                _editor.DeleteToEnd();
+                break;
+            case ConsoleKey.L when control:
+                _clearFirst = true; // The next draw starts from a blank screen: whatever another program wrote over it is gone.
                 break;
             case ConsoleKey.LeftArrow:
                 _editor.Left();
@@ -206,7 +226,8 @@ public sealed class InteractiveScreen : IDisposable
         string status = _scrollBack == 0 ? _status() : $"{_status()} | scrolled back{(_unseenBelow > 0 ? $", {_unseenBelow} new" : "")}: PgDn";
         RenderedScreen screen = ScreenLayout.Render(new ScreenState(Width, Height, shown, status, _editor.Text, _editor.Cursor, _users(), _scrollBack));
         _scrollBack = screen.ScrollBack; // PageUp past the oldest line stops there, so PageDown answers at once.
-        var frame = new StringBuilder("\u001b[?25l\u001b[H");
+        var frame = new StringBuilder(_clearFirst ? "\u001b[?25l\u001b[2J\u001b[H" : "\u001b[?25l\u001b[H");
+        _clearFirst = false;
         string? me = _myName();
         for (int row = 0; row < screen.Rows.Count; row++)
         {

@@ -74,6 +74,16 @@ public sealed class LineEditor
         Cursor = position == _text.Length ? position : BoundaryAtOrBefore(position);
     }
 
+    /// <summary>Deletes from the start of the line to the cursor (Ctrl+U).</summary>
+    public void DeleteToStart()
+    {
+        _text.Remove(0, Cursor);
+        Cursor = 0;
+    }
+
+    /// <summary>Deletes from the cursor to the end of the line (Ctrl+K).</summary>
+    public void DeleteToEnd() => _text.Remove(Cursor, _text.Length - Cursor);
+
     /// <summary>Deletes back to the start of the word (Ctrl+W).</summary>
     public void DeleteWordLeft()
     {

@@ -148,6 +148,28 @@ public sealed class InteractiveClientTests
     }
 
     [Test]
+    public void Readline_keys_move_by_words_and_cut_the_line()
+    {
+        using var server = TestServer.Start();
+        using var bob = RawClient.Join(server.EndPoint, "bob");
+        using var terminal = new TmuxSession(100, 12, "sh", "-c", "\"$0\" \"$@\"; echo \"exit code $?\"; sleep 60", RunningProcess.ProgramPath("PollClient"), "--host", "127.0.0.1", "--port", server.EndPoint.Port.ToString(CultureInfo.InvariantCulture), "--user", "alice");
+        terminal.WaitFor(screen => screen.Any(row => row.Contains("Connected to", StringComparison.Ordinal)));
+
+        terminal.Type("first second third");
+        terminal.Press("M-b", "M-b", "C-k"); // Alt+B twice: before "second"; Ctrl+K cuts from there on.
+        terminal.WaitFor(screen => screen[^1] == "> first");
+        terminal.Type("kept");
+        terminal.Press("M-b", "C-u"); // Before "kept"; Ctrl+U cuts what is before it.
+        terminal.WaitFor(screen => screen[^1] == "> kept");
+        terminal.Press("M-f", "Enter");
+        Assert.That(bob.ReadUntil(p => p.Sender == "alice").Text, Is.EqualTo("kept"));
+        terminal.Press("C-l");
+        terminal.WaitFor(screen => screen.Any(row => row.Contains("alice > kept", StringComparison.Ordinal)) && screen[^1] == ">");
+        terminal.Press("C-c");
+        terminal.WaitFor(screen => screen.Any(row => row == "exit code 0"));
+    }
+
+    [Test]
     public void A_rejected_name_is_said_on_the_normal_screen_after_the_client_leaves()
     {
         using var server = TestServer.Start();

@@ -82,6 +82,23 @@ public sealed class LineEditorTests
     }
 
     [Test]
+    public void Ctrl_u_and_ctrl_k_cut_before_and_after_the_cursor()
+    {
+        var editor = new LineEditor();
+        editor.Insert("keep this, drop that");
+        editor.Home();
+        editor.WordRight();
+        editor.WordRight();
+        editor.DeleteToEnd();
+        Assert.That((editor.Text, editor.Cursor), Is.EqualTo(("keep this,", 10)));
+
+        editor.Insert(" and more");
+        editor.WordLeft();
+        editor.DeleteToStart();
+        Assert.That((editor.Text, editor.Cursor), Is.EqualTo(("more", 0)));
+    }
+
+    [Test]
     public void History_goes_back_and_forth_and_keeps_the_draft()
     {
         var editor = new LineEditor();
