@@ -224,7 +224,7 @@ public sealed class InteractiveScreen : IDisposable
 
         IReadOnlyList<string> shown = _timestamps ? _chat : [.. _chat.Select(Shown)];
         string status = _scrollBack == 0 ? _status() : $"{_status()} | scrolled back{(_unseenBelow > 0 ? $", {_unseenBelow} new" : "")}: PgDn";
-        RenderedScreen screen = ScreenLayout.Render(new ScreenState(Width, Height, shown, status, _editor.Text, _editor.Cursor, _users(), _scrollBack));
+        RenderedScreen screen = ScreenLayout.Render(new ScreenState(Width, Height, shown, status, _editor.Shown, _editor.Cursor, _users(), _scrollBack));
         _scrollBack = screen.ScrollBack; // PageUp past the oldest line stops there, so PageDown answers at once.
         var frame = new StringBuilder(_clearFirst ? "\u001b[?25l\u001b[2J\u001b[H" : "\u001b[?25l\u001b[H");
         _clearFirst = false;

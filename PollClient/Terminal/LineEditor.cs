@@ -74,6 +74,34 @@ public sealed class LineEditor
         Cursor = position == _text.Length ? position : BoundaryAtOrBefore(position);
     }
 
+    /// <summary>The commands whose arguments are passwords: shown masked, and never kept in the history.</summary>
+    private static readonly string[] SecretCommands = ["/register ", "/login ", "/passwd ", "/unregister "];
+
+    /// <summary>Where a password starts in <paramref name="line"/> (after its command), or -1 when the line holds none.</summary>
+    public static int SecretStart(string line)
+    {
+        foreach (string command in SecretCommands)
+        {
+            if (line.StartsWith(command, StringComparison.OrdinalIgnoreCase))
+            {
+                return command.Length;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The line as the screen shows it: a password's characters as '*', one each, so the cursor stays where it is.</summary>
+    public string Shown
+    {
+        get
+        {
+            string text = Text;
+            int secret = SecretStart(text);
+            return secret < 0 ? text : text[..secret] + new string('*', text.Length - secret);
+        }
+    }
+
     /// <summary>Deletes from the start of the line to the cursor (Ctrl+U).</summary>
     public void DeleteToStart()
     {
@@ -119,11 +147,11 @@ public sealed class LineEditor
         Show(_historyIndex == _history.Count ? _draft : _history[_historyIndex]);
     }
 
-    /// <summary>Takes the line for sending: it goes into the history (unless blank or a repeat of the last) and the editor empties.</summary>
+    /// <summary>Takes the line for sending: it goes into the history (unless blank, a repeat of the last, or a password) and the editor empties.</summary>
     public string Submit()
     {
         string line = Text;
-        if (line.Trim().Length > 0 && (_history.Count == 0 || _history[^1] != line))
+        if (line.Trim().Length > 0 && SecretStart(line) < 0 && (_history.Count == 0 || _history[^1] != line))
         {
             _history.Add(line);
             if (_history.Count > MaxHistory)

@@ -99,6 +99,27 @@ public sealed class LineEditorTests
     }
 
     [Test]
+    public void Passwords_are_shown_masked_and_never_kept_in_the_history()
+    {
+        var editor = new LineEditor();
+        editor.Insert("/login correct horse");
+        Assert.That(editor.Shown, Is.EqualTo("/login *************"));
+        Assert.That(editor.Text, Is.EqualTo("/login correct horse"), "what is sent is what was typed");
+        Assert.That(editor.Submit(), Is.EqualTo("/login correct horse"));
+
+        editor.Insert("/PASSWD old new-one");
+        Assert.That(editor.Shown, Is.EqualTo("/PASSWD " + new string('*', "old new-one".Length)));
+        editor.Submit();
+        editor.Insert("hello");
+        editor.Submit();
+
+        editor.HistoryUp();
+        Assert.That(editor.Text, Is.EqualTo("hello"));
+        editor.HistoryUp();
+        Assert.That(editor.Text, Is.EqualTo("hello"), "no password is in the history to come back");
+    }
+
+    [Test]
     public void History_goes_back_and_forth_and_keeps_the_draft()
     {
         var editor = new LineEditor();
