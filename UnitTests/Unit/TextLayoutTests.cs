@@ -42,4 +42,12 @@ public sealed class TextLayoutTests
             Assert.That(string.Concat(lines).Replace(" ", "", StringComparison.Ordinal), Is.EqualTo(text.Replace(" ", "", StringComparison.Ordinal)), $"width {width}");
         }
     }
+
+    [Test]
+    public void A_zwj_emoji_sequence_is_two_cells_as_terminals_draw_it()
+    {
+        // 👩‍💻: woman, zero-width joiner, laptop. Spectre.Console 0.49.1 counted 4 cells, which left a gap after it on screen.
+        Assert.That(TextLayout.Width("\U0001F469\u200D\U0001F4BB"), Is.EqualTo(2));
+        Assert.That(TextLayout.Width("a\U0001F469\u200D\U0001F4BBb"), Is.EqualTo(4));
+    }
 }
