@@ -73,6 +73,7 @@ static int RunClient(ClientOptions connection, string? user, bool askPassword, F
         return ExitCodes.Usage;
     }
 
+    NLog.GlobalDiagnosticsContext.Set("user", name); // The log file is the user's: two clients never write into one.
     string? password;
     try
     {

@@ -210,6 +210,30 @@ public sealed class ProcessTests
     }
 
     [Test]
+    public void The_client_logs_under_the_users_state_directory_one_file_per_user()
+    {
+        using var state = new TempDirectory();
+        var server = TestServer.Start();
+        var environment = new Dictionary<string, string> { ["POLLCHAT_LOG_DIR"] = "", ["XDG_STATE_HOME"] = state.Path };
+        using RunningProcess alice = RunningProcess.Client(environment, "--host", "127.0.0.1", "--port", Port(server.EndPoint), "--user", "alice");
+        using RunningProcess bob = RunningProcess.Client(environment, "--host", "127.0.0.1", "--port", Port(server.EndPoint), "--user", "bob");
+        alice.WaitForLine("Connected to");
+        bob.WaitForLine("Connected to");
+
+        server.Dispose(); // A lost connection is logged (at Warn).
+        alice.WaitForLine("Connection lost");
+        bob.WaitForLine("Connection lost");
+        alice.Input.Close();
+        bob.Input.Close();
+        alice.WaitForExit(ExitTimeout);
+        bob.WaitForExit(ExitTimeout);
+
+        string logs = Path.Combine(state.Path, "pollchat");
+        Assert.That(Directory.GetFiles(logs).Select(Path.GetFileName).Order(), Is.EqualTo((string[])["pollclient-alice.log", "pollclient-bob.log"]));
+        Assert.That(File.ReadAllText(Path.Combine(logs, "pollclient-alice.log")), Does.Contain("Connection lost"));
+    }
+
+    [Test]
     public void A_refused_connection_is_one_clear_line_and_exit_2()
     {
         int closedPort = FreePort();

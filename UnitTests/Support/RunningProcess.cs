@@ -26,7 +26,7 @@ internal sealed partial class RunningProcess : IDisposable
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
-        info.Environment["POLLCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "pollchat-test-logs");
+        info.Environment.TryAdd("POLLCHAT_LOG_DIR", Path.Combine(Path.GetTempPath(), "pollchat-test-logs")); // Unless a test sets its own, or "" for the default place.
         _process = new System.Diagnostics.Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Collect("out", e.Data);
         _process.ErrorDataReceived += (_, e) => Collect("err", e.Data);
