@@ -84,6 +84,14 @@ public sealed class InteractiveScreen : IDisposable
     /// <summary>Whether the newest lines are in view (the user has not scrolled back with PageUp).</summary>
     public bool AtBottom => _scrollBack == 0;
 
+    /// <summary>What /bell says of a setting, when it is set and when asked alone.</summary>
+    private static string BellSetting(LineStyle.BellMode mode) => mode switch
+    {
+        LineStyle.BellMode.Off => "The bell is off.",
+        LineStyle.BellMode.PrivateMessages => "The bell rings for private messages.",
+        _ => "The bell rings for private messages and mentions of your name.",
+    };
+
     /// <summary>
     /// The screen's own commands, which never go to the server: <c>/bell off|pm|all</c> and
     /// <c>/timestamp on|off</c>. Returns what to tell the user, or null if the line is not one.
@@ -102,9 +110,10 @@ public sealed class InteractiveScreen : IDisposable
             case "/bell":
                 (_bell, string? said) = argument switch
                 {
-                    "off" => (LineStyle.BellMode.Off, "The bell is off."),
-                    "pm" => (LineStyle.BellMode.PrivateMessages, "The bell rings for private messages."),
-                    "all" => (LineStyle.BellMode.All, "The bell rings for private messages and mentions of your name."),
+                    "off" => (LineStyle.BellMode.Off, BellSetting(LineStyle.BellMode.Off)),
+                    "pm" => (LineStyle.BellMode.PrivateMessages, BellSetting(LineStyle.BellMode.PrivateMessages)),
+                    "all" => (LineStyle.BellMode.All, BellSetting(LineStyle.BellMode.All)),
+                    null when words.Length == 1 => (_bell, BellSetting(_bell)), // Alone: what it is now.
                     _ => (_bell, null),
                 };
                 return said ?? "usage: /bell off|pm|all";

@@ -229,7 +229,7 @@ internal static class Notices
 
     /// <summary>The line before the hits; a full page says it may not be all.</summary>
     public static string SearchHits(int count, string room, string query, int maxResults) =>
-        $"{count} {(count == 1 ? "message" : "messages")} in {room} match '{query}', newest first{(count == maxResults ? $" (the first {maxResults})" : "")}:";
+        $"{count} {(count == 1 ? "message" : "messages")} in {room} {(count == 1 ? "matches" : "match")} '{query}', newest first{(count == maxResults ? $" (the first {maxResults})" : "")}:";
 
     /// <summary>"[2026-11-21 14:02] alice: hello", or "[...] * alice waves" for an action (<paramref name="sender"/> is then "* alice").</summary>
     public static string SearchHit(DateTime localTime, string sender, string text, bool action) =>

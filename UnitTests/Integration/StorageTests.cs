@@ -51,7 +51,7 @@ public sealed partial class StorageTests
             carol.ReadNotice("Last 1 message");
             Assert.That(ReadReplay(carol, 1), Is.EqualTo(DevReplay));
             carol.Send("/search dev");
-            Assert.That(carol.ReadNotice("1 message").Text, Is.EqualTo("1 message in #DEV match 'dev', newest first:"));
+            Assert.That(carol.ReadNotice("1 message").Text, Is.EqualTo("1 message in #DEV matches 'dev', newest first:"));
             Assert.That(carol.ReadPair().Text, Does.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d\] alice: in dev$"));
         }
         finally
@@ -84,9 +84,9 @@ public sealed partial class StorageTests
         Assert.That(bob.ReadPair().Text, Does.EndWith("] alice: the build is green"));
 
         bob.Send("/search green build");
-        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'green build', newest first:"));
+        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby matches 'green build', newest first:"));
         bob.Send("/search café étienne");
-        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'café étienne', newest first:"));
+        Assert.That(bob.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby matches 'café étienne', newest first:"));
         Assert.That(bob.ReadPair().Text, Does.EndWith("] alice: un Café, ÉTIENNE?"));
         bob.Send("/search \"build OR NEAR(x");
         Assert.That(bob.ReadNotice("No messages").Text, Is.EqualTo("No messages in #lobby match '\"build OR NEAR(x'"));
@@ -172,7 +172,7 @@ public sealed partial class StorageTests
             alice.Send("/search " + new string('x', 101));
             Assert.That(alice.ReadNotice("Search for").Text, Is.EqualTo("Search for at most 10 words of at most 100 characters each"));
             alice.Send("/search honest 3");
-            Assert.That(alice.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby match 'honest 3', newest first:"));
+            Assert.That(alice.ReadNotice("1 message").Text, Is.EqualTo("1 message in #lobby matches 'honest 3', newest first:"));
 
             // Shutdown in the middle of a search: it is cancelled, not waited for.
             alice.Send("/search " + slow);
@@ -535,7 +535,7 @@ public sealed partial class StorageTests
         while (DateTime.UtcNow < deadline)
         {
             client.Send($"/search {words}");
-            string answer = client.ReadUntil(p => p.Sender == ServerSender.Name && (p.Text.StartsWith("No messages", StringComparison.Ordinal) || p.Text.Contains(" match '", StringComparison.Ordinal))).Text;
+            string answer = client.ReadUntil(p => p.Sender == ServerSender.Name && (p.Text.StartsWith("No messages", StringComparison.Ordinal) || p.Text.Contains(" match '", StringComparison.Ordinal) || p.Text.Contains(" matches '", StringComparison.Ordinal))).Text;
             if (!answer.StartsWith("No messages", StringComparison.Ordinal))
             {
                 return;

@@ -41,6 +41,9 @@ public sealed class InteractiveClientTests
         terminal.Type("/bell pm");
         terminal.Press("Enter");
         terminal.WaitFor(screen => screen.Any(row => row.StartsWith("-!- The bell rings for private messages.", StringComparison.Ordinal)));
+        terminal.Type("/bell");
+        terminal.Press("Enter"); // Alone, it says what the bell does now.
+        terminal.WaitFor(screen => screen.Count(row => row.StartsWith("-!- The bell rings for private messages.", StringComparison.Ordinal)) == 2);
 
         terminal.Resize(60, 10);
         terminal.WaitFor(screen => screen.Length == 10 && !screen.Any(row => row.Contains('│', StringComparison.Ordinal)));
