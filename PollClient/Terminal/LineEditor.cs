@@ -251,8 +251,23 @@ public sealed class LineEditor
         return boundary;
     }
 
-    private int NextBoundary(int position) =>
-        position >= _text.Length ? position : position + StringInfo.GetNextTextElementLength(_text.ToString(), position);
+    /// <summary>
+    /// A character (grapheme) is never longer than this many chars in practice (emoji sequences,
+    /// stacked marks), so finding the boundary next to the cursor looks only this far, not at the
+    /// whole line: holding Backspace through a pasted 70,000-character line stays linear.
+    /// </summary>
+    private const int MaxCharsPerCharacter = 64;
+
+    private int NextBoundary(int position)
+    {
+        if (position >= _text.Length)
+        {
+            return position;
+        }
+
+        string window = _text.ToString(position, Math.Min(MaxCharsPerCharacter, _text.Length - position));
+        return position + StringInfo.GetNextTextElementLength(window, 0);
+    }
 
     private int PreviousBoundary(int position)
     {
@@ -261,14 +276,15 @@ public sealed class LineEditor
             return 0;
         }
 
-        string text = _text.ToString();
+        int start = Math.Max(0, position - MaxCharsPerCharacter);
+        string window = _text.ToString(start, position - start);
         int boundary = 0;
         while (true)
         {
-            int next = boundary + StringInfo.GetNextTextElementLength(text, boundary);
-            if (next >= position)
+            int next = boundary + StringInfo.GetNextTextElementLength(window, boundary);
+            if (next >= window.Length)
             {
-                return boundary;
+                return start + boundary;
             }
 
             boundary = next;

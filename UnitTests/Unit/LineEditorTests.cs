@@ -120,6 +120,25 @@ public sealed class LineEditorTests
     }
 
     [Test]
+    public void Backspace_and_left_step_over_whole_characters_at_the_end_of_a_100000_character_line()
+    {
+        var editor = new LineEditor();
+        string line = new string('x', 100_000) + "e\u0301\U0001F469\u200D\U0001F4BB";
+        editor.Insert(line);
+
+        editor.Backspace();
+        Assert.That(editor.Text, Is.EqualTo(line[..^5]), "the ZWJ emoji goes as one character");
+        editor.Left();
+        Assert.That(editor.Cursor, Is.EqualTo(100_000), "e with its combining accent is one character");
+        for (int i = 0; i < 1000; i++)
+        {
+            editor.Backspace();
+        }
+
+        Assert.That(editor.Text, Is.EqualTo(new string('x', 99_000) + "e\u0301"));
+    }
+
+    [Test]
     public void History_goes_back_and_forth_and_keeps_the_draft()
     {
         var editor = new LineEditor();
